@@ -1,0 +1,46 @@
+# Every target sets itself up on a fresh machine: a virtual environment in
+# .venv, torch first (pinned by TORCH_SPEC, override with
+# `make test TORCH_SPEC="torch==2.5.1"`), then the package with its extras.
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+PY := $(VENV)/bin/python
+# One thread per process keeps timings honest on small machines.
+export OMP_NUM_THREADS ?= 1
+export MPLBACKEND ?= Agg
+
+.PHONY: demo test test-all bench docs clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# torch goes in before anything that depends on it, so that no dependency
+# resolver pulls a multi-GB CUDA build when a CPU build is at hand.
+$(VENV)/.torch: | $(PY)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	touch $@
+
+$(VENV)/.installed-%: setup.cfg pyproject.toml $(VENV)/.torch
+	$(PY) -m pip install --quiet -e ".[$*]"
+	touch $@
+
+demo: $(VENV)/.installed-test
+	$(PY) -m sklearn_adv.demo
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -n 2 -q
+
+test-all: $(VENV)/.installed-test
+	$(PY) -m pytest -n 2 -q -m ""
+
+bench: $(VENV)/.installed-bench
+	for script in benchmarks/bench_*.py; do \
+		$(PY) $$script || exit 1; \
+	done
+
+docs: $(VENV)/.installed-docs
+	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated *.egg-info

@@ -1,0 +1,5 @@
+"""Samplers that add synthetic rows during fit: mixup and GAN augmentation."""
+
+from sklearn_adv.augmentation.mixup import MixupTransformer
+
+__all__ = ["MixupTransformer"]

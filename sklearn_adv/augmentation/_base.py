@@ -1,0 +1,55 @@
+"""What every sampler of the package shares: the fit-only contract and pipeline guard."""
+
+from sklearn.base import OneToOneFeatureMixin
+from imblearn.utils._tags import InputTags, SamplerTags, Tags
+from sklearn.utils import TransformerTags
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+class SamplerMixin(OneToOneFeatureMixin):
+    """Mixin (before ``BaseEstimator``) for estimators that add rows during fit.
+
+    A sampler follows the imbalanced-learn API: ``fit_resample(X, y)`` returns
+    the original rows unchanged and in order, followed by the new rows; the
+    weight of every returned row is left in ``sample_weight_``, which
+    :class:`sklearn_adv.pipeline.Pipeline` hands to the final estimator.
+    ``transform`` passes data through untouched, as a sampler does at
+    prediction time. A plain :class:`sklearn.pipeline.Pipeline` would call
+    ``fit_transform`` and silently drop the new rows, so that raises.
+    """
+
+    _estimator_type = "sampler"
+
+    def fit(self, X, y):
+        """Validate the data and fit the sampler; use :meth:`fit_resample` to get the new rows."""
+        self.fit_resample(X, y)
+        return self
+
+    def transform(self, X):
+        """Return ``X`` unchanged: new rows are made during fit only."""
+        check_is_fitted(self)
+        validate_data(self, X, reset=False, dtype=None, allow_nd=True)
+        return X
+
+    def fit_transform(self, X, y=None, **fit_params):
+        raise TypeError(
+            f"{type(self).__name__} is a sampler: it adds rows during fit, which "
+            "sklearn.pipeline.Pipeline would silently drop. Use sklearn_adv.pipeline.Pipeline "
+            "or sklearn_adv.pipeline.make_pipeline, or call fit_resample(X, y) directly."
+        )
+
+    def __sklearn_tags__(self):
+        base = super().__sklearn_tags__()
+        # imbalanced-learn's tags, which its sampler checks read, extend scikit-learn's.
+        tags = Tags(
+            estimator_type="sampler",
+            target_tags=base.target_tags,
+            # transform is the identity, so it keeps every dtype.
+            transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
+            regressor_tags=None,
+            classifier_tags=None,
+            sampler_tags=SamplerTags(),
+        )
+        tags.target_tags.required = True
+        tags.input_tags = InputTags(three_d_array=True, dataframe=True)
+        return tags

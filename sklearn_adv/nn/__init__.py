@@ -1,0 +1,32 @@
+"""The torch engine every estimator shares.
+
+Public so that users can plug in their own parts: networks
+(:func:`build_network`, :class:`MLP`, :class:`ConvNet`), the gradient-reversal
+layer, the adversarial skorch net, callbacks (schedules, mixup) and the
+tabular encoder.
+"""
+
+from sklearn_adv.nn.adversarial import AdversarialNet
+from sklearn_adv.nn.callbacks import AnnealLR, DivergenceGuard, Mixup, TrainingProgress, ganin_schedule
+from sklearn_adv.nn.layers import GradientReversal, reverse_gradient
+from sklearn_adv.nn.networks import MLP, ConvNet, build_network, default_network
+from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
+
+__all__ = [
+    "AdversarialNet",
+    "AnnealLR",
+    "ConvNet",
+    "DivergenceGuard",
+    "GradientReversal",
+    "MLP",
+    "Mixup",
+    "TrainingProgress",
+    "build_network",
+    "default_network",
+    "ganin_schedule",
+    "resolve_device",
+    "reverse_gradient",
+    "seed_from",
+    "to_float32",
+    "torch_seed",
+]
