@@ -10,6 +10,7 @@ from sklearn_adv.nn.adversarial import AdversarialNet
 from sklearn_adv.nn.callbacks import AnnealLR, DivergenceGuard, Mixup, TrainingProgress, ganin_schedule
 from sklearn_adv.nn.layers import GradientReversal, reverse_gradient
 from sklearn_adv.nn.networks import MLP, ConvNet, build_network, default_network
+from sklearn_adv.nn.tabular import TabularEncoder
 from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "GradientReversal",
     "MLP",
     "Mixup",
+    "TabularEncoder",
     "TrainingProgress",
     "build_network",
     "default_network",

@@ -90,9 +90,8 @@ class DivergenceGuard(Callback):
 
     def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
         if loss is not None and not torch.isfinite(torch.as_tensor(loss)).all():
-            epoch = len(net.history)
             raise FloatingPointError(
-                f"Training diverged: the loss became {float(loss)} in epoch {epoch}. "
+                f"Training diverged: the loss became {torch.as_tensor(loss).detach().item()} in epoch {len(net.history)}. "
                 "Lower the learning rate (lr) or the adversary's weight, or scale the inputs."
             )
 

@@ -1,0 +1,781 @@
+"""Tabular encoding: mixed numeric/categorical DataFrames to float matrices and back.
+
+:class:`TabularEncoder` turns a DataFrame (or a numeric array) into the float
+matrix a network consumes, and turns network outputs back into a DataFrame
+with the original columns, dtypes and categories. Its :attr:`output_info_`
+describes the layout span by span, so a generator can put ``tanh`` on
+scalars and a (Gumbel-)softmax on each one-hot block, and
+:attr:`categorical_spans_` is what a conditional vector is built over.
+"""
+
+import time
+import warnings
+from collections import namedtuple
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import BayesianGaussianMixture
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted, validate_data
+
+__all__ = ["Span", "TabularEncoder"]
+
+Span = namedtuple("Span", ["column", "start", "stop", "kind"])
+Span.__doc__ = """A block of output columns that encodes one part of one input column.
+
+``column`` is the input column's label (its position for array input),
+``Z[:, start:stop]`` the block, and ``kind`` one of ``"numeric"`` (one scalar),
+``"mode"`` (one-hot of the mixture mode of the preceding scalar),
+``"onehot"`` (one-hot of a categorical column) or ``"missing"`` (a 0/1
+missing-value indicator)."""
+
+_SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@dataclass
+class _ColumnSpec:
+    """What fit learned about one input column, and where it lands in the output."""
+
+    label: object
+    position: int
+    categorical: bool
+    dtype: object
+    spans: list = field(default_factory=list)
+    # numeric columns
+    data_min: float = 0.0
+    data_max: float = 0.0
+    has_missing: bool = False
+    mode_means: np.ndarray = None
+    mode_stds: np.ndarray = None
+    mode_log_weights: np.ndarray = None
+    # categorical columns
+    levels: np.ndarray = None
+    missing_level: object = None
+
+
+class TabularEncoder(TransformerMixin, BaseEstimator):
+    """Encode mixed numeric and categorical columns as floats, with an exact inverse.
+
+    Each input column becomes one or more blocks of output columns, in the
+    input's column order:
+
+    - a numeric column becomes one scalar (``numeric="standard"``: scaled to
+      zero mean and unit variance), or one scalar and a one-hot of its mixture
+      mode (``numeric="mode_specific"``, the mode-specific normalisation of
+      CTGAN, Xu et al. 2019), followed by a ``<column>_missing`` indicator when
+      the column had missing values during fit;
+    - a categorical column becomes a one-hot block over the levels seen
+      during fit.
+
+    :meth:`inverse_transform` maps such a matrix back to a DataFrame with the
+    same columns, dtypes and categories. It takes the argmax of every one-hot
+    block, so it also decodes soft outputs of a generator.
+
+    Parameters
+    ----------
+    categorical_features : "auto", array-like of str, array-like of int, array-like of bool or None, \
+            default="auto"
+        Which columns are categorical. ``"auto"`` treats columns of dtype
+        ``category``, object, string and bool as categorical and the other
+        (numeric) columns as numeric. A list of column names or positions, or
+        a boolean mask over the columns, overrides this: listed columns are
+        categorical and all others must be numeric. ``None`` means no
+        categorical column.
+
+    numeric : {"standard", "mode_specific"}, default="standard"
+        How numeric columns are encoded. ``"standard"`` subtracts the mean and
+        divides by the standard deviation (:class:`~sklearn.preprocessing.StandardScaler`).
+        ``"mode_specific"`` fits a :class:`~sklearn.mixture.BayesianGaussianMixture`
+        to each column and encodes a value ``x`` as the pair
+        ``((x - mean_k) / (4 std_k), onehot(k))`` for a mode ``k``; the scalar
+        is clipped to ``[-1, 1]``, so values more than four standard deviations
+        from their mode do not round-trip exactly.
+
+    n_modes : int, default=10
+        Largest number of mixture components per column when
+        ``numeric="mode_specific"``.
+
+    weight_threshold : float, default=0.005
+        Mixture components with a weight at or below this are dropped when
+        ``numeric="mode_specific"`` (the heaviest one is always kept).
+
+    mode_sampling : {"sample", "argmax"}, default="sample"
+        How :meth:`transform` assigns a value to a mode when
+        ``numeric="mode_specific"``: drawn from the mixture's posterior (with
+        ``random_state``), as CTGAN trains, or the most probable mode.
+        :meth:`inverse_transform` always reads the argmax of the mode block.
+
+    max_fit_rows : int or None, default=10_000
+        The mixtures are fitted on at most this many non-missing values per
+        column, drawn at random; ``None`` uses all rows.
+
+    handle_unknown : {"error", "ignore"}, default="error"
+        What :meth:`transform` does with a categorical value not seen during
+        fit: raise a ``ValueError``, or encode it as an all-zero one-hot row
+        (which :meth:`inverse_transform` decodes as the first level).
+
+    clip : bool, default=True
+        Whether :meth:`inverse_transform` clips numeric values to the range
+        seen during fit. Integer columns are always rounded, and clipped to
+        the range seen in fit regardless of ``clip``.
+
+    dtype : {np.float32, np.float64}, default=np.float32
+        Dtype of the output of :meth:`transform`. With float32, numeric values
+        round-trip only to float32 precision (about 7 significant digits of
+        the column's scale), and integers are exact up to about ``2**22`` in
+        magnitude; use float64 for a round trip to float64 precision.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the subsample and the mixtures fitted in ``fit`` and the modes
+        drawn in ``transform`` (``mode_sampling="sample"``). With an int,
+        every call to ``transform`` on the same data gives the same output.
+
+    verbose : int, default=0
+        Print the time spent on each mixture when greater than zero.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of input columns.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen during fit, when they are all strings.
+
+    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+        Which input columns are encoded as categorical.
+
+    categories_ : dict
+        Column label -> ndarray of the levels of each categorical column, in
+        the order of its one-hot block: the levels of a ``category`` dtype in
+        its order, otherwise sorted (when sortable). A missing value seen
+        during fit is a level of its own, last.
+
+    scaler_ : StandardScaler or None
+        The scaler of the numeric columns (in input order) when
+        ``numeric="standard"``.
+
+    modes_ : dict
+        Column label -> DataFrame with the ``mean``, ``std`` and ``weight``
+        of each kept mixture mode, heaviest first, when
+        ``numeric="mode_specific"``; empty otherwise.
+
+    output_info_ : list of Span
+        The output layout: ``Span(column, start, stop, kind)`` blocks, one or
+        more per input column, in order; ``kind`` is ``"numeric"`` (one
+        scalar: unbounded with ``numeric="standard"``, in ``[-1, 1]`` with
+        ``"mode_specific"``, where ``tanh`` fits), ``"mode"`` (one-hot of the
+        preceding scalar's mode), ``"onehot"`` (a categorical column) or
+        ``"missing"`` (a 0/1 indicator).
+
+    categorical_spans_ : list of Span
+        The ``"onehot"`` spans, one per categorical column: the blocks a
+        conditional vector is built over.
+
+    n_features_out_ : int
+        Number of output columns.
+
+    See Also
+    --------
+    sklearn.preprocessing.OneHotEncoder : One-hot encoding of categorical columns.
+    sklearn.preprocessing.StandardScaler : Scaling of numeric columns.
+    sklearn.mixture.BayesianGaussianMixture : The mixture of ``numeric="mode_specific"``.
+
+    Notes
+    -----
+    Missing values. A missing value in a numeric column is encoded as the
+    column's mean (``numeric="standard"``, scalar 0) or as the mean of its
+    heaviest mode (``numeric="mode_specific"``, scalar 0 and mode 0), and a
+    ``<column>_missing`` indicator column (1 where missing) follows the
+    column's block. The indicator exists only for columns that had missing
+    values during fit; a missing value in transform in another numeric column
+    raises a ``ValueError``. :meth:`inverse_transform` writes a missing value
+    (NaN, or ``pd.NA`` for nullable dtypes) where the indicator exceeds 0.5.
+    In a categorical column, a missing value is a level of its own (the
+    missing value first seen in fit comes back). Infinite values raise.
+
+    Round trip. ``inverse_transform(transform(X))`` equals ``X`` for
+    categorical, boolean and integer columns and for float columns to the
+    precision of ``dtype`` (relative to the column's scale), when
+    ``numeric="standard"``; with ``"mode_specific"`` values further than four
+    standard deviations from their mode are clipped. The result has the
+    input's column labels in order and their dtypes (``category`` with the
+    same categories in the same order, object, string, bool, nullable
+    dtypes). Its index is that of ``Z`` when ``Z`` is a DataFrame (as after
+    ``set_output(transform="pandas")``), otherwise a fresh ``RangeIndex``.
+    When the encoder was fitted on an array, it returns an array of the
+    input's dtype.
+
+    References
+    ----------
+    Xu, L., Skoularidou, M., Cuesta-Infante, A. and Veeramachaneni, K. (2019).
+    Modeling Tabular Data using Conditional GAN. NeurIPS.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_adv.nn.tabular import TabularEncoder
+    >>> X = pd.DataFrame({"age": [25, 32, 47, 51],
+    ...                   "job": pd.Categorical(["tech", "admin", "tech", "sales"]),
+    ...                   "income": [2.5, None, 4.0, 3.1]})
+    >>> encoder = TabularEncoder().fit(X)
+    >>> Z = encoder.transform(X)
+    >>> Z.shape
+    (4, 6)
+    >>> encoder.get_feature_names_out()
+    array(['age', 'job_admin', 'job_sales', 'job_tech', 'income',
+           'income_missing'], dtype=object)
+    >>> [(s.column, s.start, s.stop, s.kind) for s in encoder.output_info_]
+    [('age', 0, 1, 'numeric'), ('job', 1, 4, 'onehot'), ('income', 4, 5, 'numeric'), ('income', 5, 6, 'missing')]
+    >>> back = encoder.inverse_transform(Z)
+    >>> back["job"].equals(X["job"]), back["age"].equals(X["age"])
+    (True, True)
+    >>> back["income"].isna().tolist() == X["income"].isna().tolist()
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "categorical_features": ["array-like", StrOptions({"auto"}), None],
+        "numeric": [StrOptions({"standard", "mode_specific"})],
+        "n_modes": [Interval(Integral, 1, None, closed="left")],
+        "weight_threshold": [Interval(Real, 0, 1, closed="left")],
+        "mode_sampling": [StrOptions({"sample", "argmax"})],
+        "max_fit_rows": [Interval(Integral, 1, None, closed="left"), None],
+        "handle_unknown": [StrOptions({"error", "ignore"})],
+        "clip": ["boolean"],
+        "dtype": "no_validation",  # checked in fit: np.float32 or np.float64, as a type, dtype or name
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        categorical_features="auto",
+        numeric="standard",
+        n_modes=10,
+        weight_threshold=0.005,
+        mode_sampling="sample",
+        max_fit_rows=10_000,
+        handle_unknown="error",
+        clip=True,
+        dtype=np.float32,
+        random_state=None,
+        verbose=0,
+    ):
+        self.categorical_features = categorical_features
+        self.numeric = numeric
+        self.n_modes = n_modes
+        self.weight_threshold = weight_threshold
+        self.mode_sampling = mode_sampling
+        self.max_fit_rows = max_fit_rows
+        self.handle_unknown = handle_unknown
+        self.clip = clip
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the columns' kinds, scales, modes and levels.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The table. Numeric, bool, integer, ``category``, object and
+            string columns are accepted; missing values are allowed.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TabularEncoder
+        """
+        out_dtype = _check_dtype(self.dtype)
+        frame = self._validate_frame(X, reset=True)
+        self.is_categorical_ = _categorical_mask(frame, self.categorical_features)
+        rng = check_random_state(self.random_state)
+
+        specs = []
+        for j, label in enumerate(frame.columns):
+            column = frame.iloc[:, j]
+            spec = _ColumnSpec(label=label, position=j, categorical=bool(self.is_categorical_[j]), dtype=column.dtype)
+            if spec.categorical:
+                spec.levels, spec.missing_level = _learn_levels(column)
+            else:
+                values = _numeric_values(column, label)
+                _check_numeric_fit(values, label)
+                spec.has_missing = bool(np.isnan(values).any())
+                spec.data_min, spec.data_max = float(np.nanmin(values)), float(np.nanmax(values))
+                if self.numeric == "mode_specific":
+                    tic = time.perf_counter()
+                    spec.mode_means, spec.mode_stds, weights = _fit_modes(
+                        values[~np.isnan(values)], self.n_modes, self.weight_threshold, self.max_fit_rows, rng
+                    )
+                    spec.mode_log_weights = np.log(weights)
+                    if self.verbose > 0:
+                        print(
+                            f"[TabularEncoder] column {label!r}: {len(weights)} modes "
+                            f"({time.perf_counter() - tic:.2f} s)",
+                            flush=True,
+                        )
+            specs.append(spec)
+
+        numeric_specs = [s for s in specs if not s.categorical]
+        self.scaler_ = None
+        if self.numeric == "standard" and numeric_specs:
+            block = np.column_stack([_numeric_values(frame.iloc[:, s.position], s.label) for s in numeric_specs])
+            self.scaler_ = StandardScaler().fit(block)
+
+        self._layout(specs)
+        self.modes_ = {
+            s.label: pd.DataFrame({"mean": s.mode_means, "std": s.mode_stds, "weight": np.exp(s.mode_log_weights)})
+            for s in numeric_specs
+            if s.mode_means is not None
+        }
+        self.categories_ = {
+            s.label: np.append(s.levels, np.array([s.missing_level.value], dtype=object))
+            if _has_missing_level(s)
+            else s.levels.copy()
+            for s in specs
+            if s.categorical
+        }
+        self._specs_ = specs
+        self._out_dtype_ = out_dtype
+        return self
+
+    def _layout(self, specs):
+        """Assign output spans to every column; set output_info_ and friends."""
+        start = 0
+        info = []
+        for spec in specs:
+            spec.spans = []
+            if spec.categorical:
+                width = len(spec.levels) + int(_has_missing_level(spec))
+                spec.spans.append(Span(spec.label, start, start + width, "onehot"))
+            else:
+                spec.spans.append(Span(spec.label, start, start + 1, "numeric"))
+                if spec.mode_means is not None:
+                    spec.spans.append(Span(spec.label, start + 1, start + 1 + len(spec.mode_means), "mode"))
+                if spec.has_missing:
+                    stop = spec.spans[-1].stop
+                    spec.spans.append(Span(spec.label, stop, stop + 1, "missing"))
+            start = spec.spans[-1].stop
+            info.extend(spec.spans)
+        self.output_info_ = info
+        self.categorical_spans_ = [s for s in info if s.kind == "onehot"]
+        self.n_features_out_ = start
+
+    def transform(self, X):
+        """Encode a table with the layout of :attr:`output_info_`.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A table with the columns seen in fit, in the same order.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_features_out_)
+            Encoded rows, of dtype ``dtype``.
+        """
+        check_is_fitted(self)
+        frame = self._validate_frame(X, reset=False)
+        n_rows = len(frame)
+        Z = np.zeros((n_rows, self.n_features_out_), dtype=self._out_dtype_)
+        rows = np.arange(n_rows)
+        rng = check_random_state(self.random_state) if self.numeric == "mode_specific" else None
+
+        numeric_specs = [s for s in self._specs_ if not s.categorical]
+        if numeric_specs:
+            block = np.column_stack([_numeric_values(frame.iloc[:, s.position], s.label) for s in numeric_specs])
+            missing = np.isnan(block)
+            _check_numeric_transform(block, missing, numeric_specs)
+            if self.scaler_ is not None:
+                scaled = self.scaler_.transform(block)
+                scaled[missing] = 0.0  # the column's mean
+                Z[:, [s.spans[0].start for s in numeric_specs]] = scaled
+            for k, spec in enumerate(numeric_specs):
+                if spec.mode_means is not None:
+                    scalar, mode = _encode_modes(block[:, k], spec, self.mode_sampling, rng)
+                    Z[:, spec.spans[0].start] = scalar
+                    Z[rows, spec.spans[1].start + mode] = 1.0
+                if spec.has_missing:
+                    Z[:, spec.spans[-1].start] = missing[:, k]
+
+        for spec in self._specs_:
+            if spec.categorical:
+                codes = self._encode_levels(frame.iloc[:, spec.position], spec)
+                known = codes >= 0
+                Z[rows[known], spec.spans[0].start + codes[known]] = 1.0
+        return Z
+
+    def _encode_levels(self, column, spec):
+        """Level index of every value (-1 for an unknown value under handle_unknown='ignore')."""
+        levels = pd.Index(spec.levels, dtype=object)
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            lookup = np.append(levels.get_indexer(column.cat.categories), -1)  # code -1 (missing) -> -1
+            codes = lookup[column.cat.codes.to_numpy()]
+        else:
+            codes = levels.get_indexer(column)
+        codes = codes.astype(np.intp, copy=False)
+        missing = column.isna().to_numpy()
+        if _has_missing_level(spec):
+            codes[missing] = len(spec.levels)
+        unknown = codes < 0
+        if unknown.any() and self.handle_unknown == "error":
+            values = column[unknown]
+            shown = [repr(v) for v in pd.unique(values.astype(object))[:5]]
+            what = "missing values, not seen in fit," if values.isna().all() else "unknown categories"
+            raise ValueError(
+                f"Found {what} {', '.join(shown)} in column {spec.label!r} during transform. "
+                "Pass handle_unknown='ignore' to encode them as all-zero rows."
+            )
+        return codes
+
+    def inverse_transform(self, Z):
+        """Decode encoded (or generated) rows back into the original table format.
+
+        Parameters
+        ----------
+        Z : array-like or DataFrame of shape (n_samples, n_features_out_)
+            Rows laid out as :attr:`output_info_`. One-hot blocks may hold
+            scores or probabilities: their argmax is taken.
+
+        Returns
+        -------
+        X : DataFrame or ndarray of shape (n_samples, n_features_in_)
+            A DataFrame with the columns and dtypes seen in fit (index: that of
+            ``Z`` when ``Z`` is a DataFrame, else a fresh RangeIndex), or an
+            array of the input's dtype when the encoder was fitted on an array.
+        """
+        check_is_fitted(self)
+        index = Z.index if isinstance(Z, pd.DataFrame) else None
+        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+        if Z.shape[1] != self.n_features_out_:
+            raise ValueError(
+                f"Z has {Z.shape[1]} columns, but {type(self).__name__} encodes rows into "
+                f"{self.n_features_out_} columns."
+            )
+        index = pd.RangeIndex(len(Z)) if index is None else index
+        numeric_specs = [s for s in self._specs_ if not s.categorical]
+        if self.scaler_ is not None:
+            unscaled = self.scaler_.inverse_transform(
+                Z[:, [s.spans[0].start for s in numeric_specs]].astype(np.float64, copy=False)
+            )
+        columns = {}
+        for spec in self._specs_:
+            if spec.categorical:
+                span = spec.spans[0]
+                codes = np.argmax(Z[:, span.start : span.stop], axis=1)
+                columns[spec.label] = _decode_levels(codes, spec, index)
+                continue
+            if spec.mode_means is not None:
+                mode_span = spec.spans[1]
+                mode = np.argmax(Z[:, mode_span.start : mode_span.stop], axis=1)
+                scalar = np.clip(Z[:, spec.spans[0].start].astype(np.float64), -1.0, 1.0)
+                values = scalar * 4.0 * spec.mode_stds[mode] + spec.mode_means[mode]
+            else:
+                values = unscaled[:, numeric_specs.index(spec)]
+            missing = Z[:, spec.spans[-1].start] > 0.5 if spec.has_missing else None
+            columns[spec.label] = _decode_numeric(values, missing, spec, self.clip, index)
+        frame = pd.DataFrame(columns, index=index)
+        if self._input_array_dtype_ is not None:
+            return frame.to_numpy(dtype=self._input_array_dtype_)
+        return frame
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        A numeric column keeps its name (its modes are ``<name>_mode<k>``, its
+        indicator ``<name>_missing``); a categorical column gives
+        ``<name>_<level>``, with ``<name>_nan`` for the missing level.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input names; defaults to ``feature_names_in_`` or ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        out = []
+        for spec in self._specs_:
+            name = names[spec.position]
+            for span in spec.spans:
+                if span.kind == "numeric":
+                    out.append(str(name))
+                elif span.kind == "mode":
+                    out.extend(f"{name}_mode{k}" for k in range(span.stop - span.start))
+                elif span.kind == "missing":
+                    out.append(f"{name}_missing")
+                else:
+                    levels = list(spec.levels) + (["nan"] if _has_missing_level(spec) else [])
+                    out.extend(f"{name}_{level}" for level in levels)
+        return np.asarray(out, dtype=object)
+
+    def _validate_frame(self, X, *, reset):
+        """Check X and return it as a DataFrame; arrays get integer column labels."""
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] == 0 or X.shape[1] == 0:
+                raise ValueError(
+                    f"X is an empty DataFrame of shape {X.shape}; at least one row and one column are required."
+                )
+            if not X.columns.is_unique:
+                raise ValueError(f"X has duplicate column names: {sorted(set(X.columns[X.columns.duplicated()]))}.")
+            if reset:
+                self._columns_ = list(X.columns)
+                self._input_array_dtype_ = None
+            elif self._input_array_dtype_ is None and list(X.columns) != self._columns_:
+                raise ValueError(
+                    f"X has columns {list(X.columns)}, but {type(self).__name__} was fitted with columns "
+                    f"{self._columns_} (same names in the same order are required)."
+                )
+            return X
+        X = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
+        if reset:
+            self._columns_ = list(range(X.shape[1]))
+            self._input_array_dtype_ = X.dtype
+        frame = pd.DataFrame(X, copy=False)
+        if X.dtype == object:
+            frame = frame.infer_objects()
+        if not reset and self._input_array_dtype_ is None:
+            frame.columns = self._columns_  # fitted on a DataFrame: columns match by position
+        return frame
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        try:
+            tags.transformer_tags.preserves_dtype = [_check_dtype(self.dtype).name]
+        except ValueError:
+            tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+def _check_dtype(dtype):
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in _SUPPORTED_DTYPES:
+        raise ValueError(f"dtype must be np.float32 or np.float64, got {dtype!r}.")
+    return resolved
+
+
+def _is_categorical_dtype(dtype):
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+    )
+
+
+def _categorical_mask(frame, categorical_features):
+    """Boolean mask of categorical columns, from dtypes or the user's override."""
+    n_features = frame.shape[1]
+    for j in range(n_features):
+        dtype = frame.dtypes.iloc[j]
+        if not _is_categorical_dtype(dtype) and not (
+            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
+        ):
+            raise TypeError(
+                f"Column {frame.columns[j]!r} has dtype {dtype}, which TabularEncoder cannot encode; "
+                "convert it to a numeric, bool, category or string column."
+            )
+    auto = np.array([_is_categorical_dtype(dtype) for dtype in frame.dtypes], dtype=bool)
+    if isinstance(categorical_features, str):  # "auto"
+        return auto
+    if categorical_features is None:
+        mask = np.zeros(n_features, dtype=bool)
+    else:
+        features = np.asarray(categorical_features)
+        if features.ndim != 1:
+            raise ValueError("categorical_features must be 'auto', None or a 1-d list of names, positions or bools.")
+        mask = np.zeros(n_features, dtype=bool)
+        if features.dtype.kind == "b":
+            if len(features) != n_features:
+                raise ValueError(
+                    f"categorical_features is a boolean mask of length {len(features)}, but X has "
+                    f"{n_features} columns."
+                )
+            mask = features.copy()
+        elif features.dtype.kind in "iu":
+            if len(features) and (features.min() < -n_features or features.max() >= n_features):
+                raise ValueError(
+                    f"categorical_features holds positions {features.tolist()}, but X has {n_features} columns."
+                )
+            mask[features] = True
+        elif len(features):
+            columns = pd.Index(frame.columns)
+            unknown = [f for f in features.tolist() if f not in columns]
+            if unknown:
+                raise ValueError(
+                    f"categorical_features names columns {unknown} that are not in X (columns: {list(columns)})."
+                )
+            mask[columns.get_indexer(features.tolist())] = True
+    forced_numeric = auto & ~mask & ~np.array([pd.api.types.is_bool_dtype(d) for d in frame.dtypes])
+    if forced_numeric.any():
+        names = [frame.columns[j] for j in np.flatnonzero(forced_numeric)]
+        raise ValueError(
+            f"Columns {names} hold strings or categories but are not in categorical_features; "
+            "list them there (or use categorical_features='auto')."
+        )
+    return mask
+
+
+def _numeric_values(column, label):
+    """A numeric column as float64 with NaN for missing values."""
+    try:
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"Column {label!r} was encoded as numeric in fit but holds non-numeric values: {exc}"
+        ) from None
+
+
+def _check_numeric_fit(values, label):
+    if np.isinf(values).any():
+        raise ValueError(f"Column {label!r} of X contains infinity; only finite values or NaN are accepted.")
+    if np.isnan(values).all():
+        raise ValueError(f"Numeric column {label!r} of X has only missing values; drop it or fill it.")
+
+
+def _check_numeric_transform(block, missing, specs):
+    infinite = np.isinf(block).any(axis=0)
+    if infinite.any():
+        names = [s.label for s, bad in zip(specs, infinite) if bad]
+        raise ValueError(f"Columns {names} of X contain infinity; only finite values or NaN are accepted.")
+    new_missing = [s.label for s, has in zip(specs, missing.any(axis=0)) if has and not s.has_missing]
+    if new_missing:
+        raise ValueError(
+            f"Columns {new_missing} of X have missing values in transform but had none in fit, "
+            "so the encoder has no missing-value indicator for them."
+        )
+
+
+def _learn_levels(column):
+    """Levels of a categorical column, in one-hot order, and the missing value seen (if any)."""
+    missing = column.isna().to_numpy()
+    missing_level = column[missing].iloc[0] if missing.any() else None
+    if missing.any() and isinstance(column.dtype, pd.CategoricalDtype):
+        missing_level = np.nan
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        present = set(pd.unique(column.cat.codes[~missing]))
+        levels = [c for code, c in enumerate(column.cat.categories) if code in present]
+    else:
+        levels = list(pd.unique(column[~missing]))
+        try:
+            levels = sorted(levels)
+        except TypeError:  # mixed types that do not compare: keep the order of first appearance
+            pass
+    values = np.empty(len(levels), dtype=object)
+    values[:] = levels
+    if missing.any():
+        return values, _MissingLevel(missing_level)
+    return values, None
+
+
+class _MissingLevel:
+    """Marks that a categorical column has a missing level, holding the missing value seen in fit."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _has_missing_level(spec):
+    return isinstance(spec.missing_level, _MissingLevel)
+
+
+def _decode_levels(codes, spec, index):
+    if isinstance(spec.dtype, pd.CategoricalDtype):
+        categories = spec.dtype.categories
+        lookup = categories.get_indexer(pd.Index(spec.levels, dtype=object))
+        if _has_missing_level(spec):
+            lookup = np.append(lookup, -1)
+        return pd.Series(pd.Categorical.from_codes(lookup[codes], dtype=spec.dtype), index=index)
+    values = spec.levels
+    if _has_missing_level(spec):
+        values = np.append(values, np.array([spec.missing_level.value], dtype=object))
+    decoded = values[codes] if len(values) else np.full(len(codes), np.nan, dtype=object)
+    series = pd.Series(decoded, index=index, dtype=object)
+    return series if spec.dtype == object else series.astype(spec.dtype)
+
+
+def _decode_numeric(values, missing, spec, clip, index):
+    dtype = spec.dtype
+    integer = pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+    if integer:
+        values = np.rint(values)
+    if integer or clip:
+        values = np.clip(values, spec.data_min, spec.data_max)
+    if missing is not None and missing.any():
+        values = np.where(missing, np.nan, values)
+        return pd.Series(values, index=index).astype(dtype)
+    if isinstance(dtype, np.dtype):
+        return pd.Series(values.astype(dtype), index=index)
+    return pd.Series(values, index=index).astype(dtype)
+
+
+def _fit_modes(values, n_modes, weight_threshold, max_fit_rows, rng):
+    """Means, standard deviations and weights of the kept modes of one column, heaviest first."""
+    if max_fit_rows is not None and len(values) > max_fit_rows:
+        values = values[rng.choice(len(values), size=max_fit_rows, replace=False)]
+    # Fit on standardised values so that reg_covar means the same for every column's scale.
+    center, scale = values.mean(), values.std()
+    scale = scale if scale > 0 else 1.0
+    standardised = ((values - center) / scale).reshape(-1, 1)
+    n_components = int(min(n_modes, len(np.unique(standardised))))
+    mixture = BayesianGaussianMixture(
+        n_components=n_components,
+        weight_concentration_prior_type="dirichlet_process",
+        weight_concentration_prior=1e-3,
+        n_init=1,
+        max_iter=100,
+        random_state=rng.randint(np.iinfo(np.int32).max),
+    )
+    with warnings.catch_warnings():
+        # A mixture that has not fully converged in max_iter still gives usable modes.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mixture.fit(standardised)
+    weights = mixture.weights_
+    keep = np.flatnonzero(weights > weight_threshold)
+    if len(keep) == 0:
+        keep = np.array([np.argmax(weights)])
+    keep = keep[np.argsort(-weights[keep], kind="stable")]
+    means = center + scale * mixture.means_[keep, 0]
+    stds = scale * np.sqrt(mixture.covariances_[keep].reshape(-1))
+    return means, stds, weights[keep] / weights[keep].sum()
+
+
+def _encode_modes(values, spec, mode_sampling, rng):
+    """Scalar within the mode and the mode index of every value of one column (NaN -> mode 0's mean)."""
+    missing = np.isnan(values)
+    filled = np.where(missing, spec.mode_means[0], values)
+    log_prob = (
+        spec.mode_log_weights
+        - np.log(spec.mode_stds)
+        - 0.5 * ((filled[:, None] - spec.mode_means) / spec.mode_stds) ** 2
+    )
+    if mode_sampling == "argmax":
+        mode = np.argmax(log_prob, axis=1)
+    else:
+        posterior = np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
+        draws = rng.uniform(size=(len(values), 1))
+        mode = np.minimum((np.cumsum(posterior, axis=1) < draws).sum(axis=1), len(spec.mode_means) - 1)
+    mode[missing] = 0
+    scalar = np.clip((filled - spec.mode_means[mode]) / (4.0 * spec.mode_stds[mode]), -1.0, 1.0)
+    return scalar, mode
