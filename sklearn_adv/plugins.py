@@ -82,8 +82,9 @@ def _load_plugins():
         try:
             import_module(module)
         except ModuleNotFoundError as exc:
-            # A family that is not part of this installation registers nothing.
-            if exc.name != module:
+            # A family that is not part of this installation registers nothing;
+            # a module that fails on an import of its own is a real error.
+            if not (module == exc.name or module.startswith(f"{exc.name}.")):
                 raise
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         kind, _, name = entry_point.name.partition(".")

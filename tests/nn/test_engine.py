@@ -78,6 +78,20 @@ def test_plugins_register_resolve_and_list():
         plugins.register("colour", "x", Net)
 
 
+def test_plugin_loading_skips_missing_families_but_not_broken_modules(monkeypatch, tmp_path):
+    broken = tmp_path / "broken_plugin_module.py"
+    broken.write_text("import a_package_that_does_not_exist\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(plugins, "_loaded", False)
+    monkeypatch.setattr(plugins, "_BUILTIN_MODULES", ("sklearn_adv.no_such_family.components", "sklearn_adv.nn.networks"))
+    assert "mlp" in plugins.available("network")
+
+    monkeypatch.setattr(plugins, "_loaded", False)
+    monkeypatch.setattr(plugins, "_BUILTIN_MODULES", ("broken_plugin_module",))
+    with pytest.raises(ModuleNotFoundError, match="a_package_that_does_not_exist"):
+        plugins.available("network")
+
+
 def test_image_inputs_are_shaped_for_networks():
     X, shape = as_network_input(np.zeros((4, 2, 3, 3)))
     assert X.shape == (4, 2, 3, 3) and shape == (2, 3, 3)
