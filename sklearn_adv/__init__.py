@@ -1,7 +1,7 @@
 """Adversarial training and data augmentation as scikit-learn estimators."""
 
-from sklearn_adv.augmentation import MixupTransformer
+from sklearn_adv.augmentation import GANAugmenter, MixupTransformer
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MixupTransformer"]
+__all__ = ["MixupTransformer", "GANAugmenter"]

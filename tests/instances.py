@@ -5,10 +5,23 @@ A new estimator is checked without editing test_common.py: it is found in
 below when its defaults are too slow for a unit test or it needs arguments.
 """
 
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_array
+
 # Constructor parameters for a fast instance (tiny networks, few epochs).
 QUICK_PARAMS = {
     "MixupTransformer": {"random_state": 0},
+    "GANAugmenter": {
+        "epochs": 1,
+        "batch_size": 256,
+        "noise_dim": 4,
+        "pac": 2,
+        "numeric": "standard",  # mode-specific mixtures are tested in tests/augmentation/test_gan.py
+        "random_state": 0,
+    },
 }
+
 
 # Zero-argument callables for estimators that need constructor arguments
 # (for example a fitted target model).
@@ -16,6 +29,20 @@ INSTANCE_FACTORIES = {}
 
 # scikit-learn / imbalanced-learn checks that an estimator fails on purpose, with the reason.
 EXPECTED_FAILED_CHECKS = {
+    "GANAugmenter": {
+        "check_do_not_raise_errors_in_init_or_set_params": "the check passes the **role_params catch-all by its name; only role-prefixed keys (generator__...) are accepted",
+        "check_samplers_multiclass_ova": "the GAN conditions on one class label per row; one-hot (label-binarized) y is not accepted",
+        **{
+            check: "a sampler refuses fit_transform, so that a plain sklearn Pipeline fails loudly"
+            for check in (
+                "check_fit_score_takes_y",
+                "check_pipeline_consistency",
+                "check_transformer_data_not_an_array",
+                "check_transformer_general",
+                "check_transformer_preserve_dtypes",
+            )
+        },
+    },
     "MixupTransformer": {
         "check_target_type": "mixup also mixes continuous and multi-output targets, which a class-balancing sampler rejects",
         "check_samplers_fit": "mixup adds n_samples rows; it has no per-class sampling_strategy_",
@@ -38,4 +65,6 @@ EXPECTED_FAILED_CHECKS = {
 FIT_DATA = {}
 
 # Our own checks in test_common.py that do not apply to an estimator, with the reason.
-SKIP_OWN_CHECKS = {}
+SKIP_OWN_CHECKS = {
+    "GANAugmenter": {"nan": "missing values in a table are modelled (indicator columns), not rejected"},
+}

@@ -1,0 +1,711 @@
+"""Conditional GAN augmentation of tables and images as a scikit-learn sampler."""
+
+from collections import OrderedDict
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from imblearn.utils import check_sampling_strategy
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted, validate_data
+
+from sklearn_adv import plugins
+from sklearn_adv.augmentation._base import SamplerMixin
+from sklearn_adv.augmentation.mixup import _stack_like
+from sklearn_adv.nn.data import as_network_input, check_image_shape
+from sklearn_adv.nn.gan import (
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+    GANNet,
+    SpanActivation,
+    apply_spectral_norm,
+    feature_size,
+)
+from sklearn_adv.nn.networks import build_network
+from sklearn_adv.nn.params import RoleParamsMixin
+from sklearn_adv.nn.tabular import TabularEncoder
+from sklearn_adv.nn.utils import resolve_device, seed_from, torch_seed
+
+__all__ = ["GANAugmenter"]
+
+_CLASS_TARGETS = ("binary", "multiclass")
+
+# Defaults of the networks each kind of data gets (a role's own parameters override them).
+_TABLE_GENERATOR = ("mlp", {"hidden_units": (256, 256), "batch_norm": True})
+_TABLE_DISCRIMINATOR = ("mlp", {"hidden_units": (256, 256), "activation": "leaky_relu", "dropout": 0.5})
+_IMAGE_GENERATOR = ("dcgan_generator", {})
+_IMAGE_DISCRIMINATOR = ("dcgan_discriminator", {})
+
+
+class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
+    """Synthetic rows or images from a conditional GAN: a generator and an imbalanced-learn sampler.
+
+    Tables (a DataFrame, or a 2-d numeric array) are modelled as CTGAN does
+    (Xu et al. 2019): numeric columns by mode-specific normalisation (a
+    variational Gaussian mixture per column, see
+    :class:`~sklearn_adv.nn.TabularEncoder`), categorical columns as one-hot
+    blocks the generator emits through a Gumbel-softmax, a conditional vector
+    on one categorical column per row with training-by-sampling (rows drawn
+    so that every category of that column appears with log-frequency, which
+    teaches rare categories), and a discriminator that judges packs of
+    ``pac`` rows (PacGAN, Lin et al. 2018) against mode collapse. Images
+    (``(n, H, W)``, ``(n, C, H, W)``, or flat rows with ``image_shape``) get
+    a small DCGAN (Radford et al. 2016).
+
+    With class labels ``y`` the GAN is conditioned on the class: the
+    generator reads its one-hot and the discriminator has an auxiliary
+    classifier head (AC-GAN, Odena et al. 2017) learned on real rows, whose
+    cross-entropy on generated rows the generator minimises, so that rows
+    generated for a class look like that class.
+
+    Parameters
+    ----------
+    sampling_strategy : float, str, dict, callable or int, default="auto"
+        How many rows :meth:`fit_resample` adds, as in imbalanced-learn's
+        over-samplers: ``"auto"`` (same as ``"not majority"``) balances the
+        classes, ``"minority"``, ``"not minority"``, ``"all"``, a float ratio
+        of minority to majority size (binary targets), a dict
+        ``{class: n_rows_wanted}``, or a callable ``y -> dict``. A plain int
+        adds that many rows in the proportions of the classes.
+    epochs : int, default=100
+        Passes over the data (``ceil(n_rows / batch_size)`` steps each).
+    batch_size : int, default=500
+        Rows per step; rounded down to a multiple of ``pac``.
+    noise_dim : int, default=128
+        Size of the generator's noise input.
+    loss : str or gan_loss plugin, default="bce"
+        ``"bce"`` (alias ``"acgan"``): the non-saturating GAN loss, with
+        AC-GAN's class terms when ``y`` is given; ``"wgan_gp"``: Wasserstein
+        loss with gradient penalty, as CTGAN; or a registered name, class or
+        instance of kind ``gan_loss`` (see :mod:`sklearn_adv.augmentation.gan_losses`).
+    pac : int or "auto", default="auto"
+        Rows per pack the discriminator judges together; ``"auto"`` is 10 for
+        tables and 1 for images.
+    discriminator_steps : int, default=1
+        Discriminator steps per generator step.
+    learning_rate : float, default=2e-4
+        Of both Adam optimizers (betas 0.5, 0.9; weight decay 1e-6).
+    spectral_norm : bool, default=False
+        Spectral normalisation (Miyato et al. 2018) of the discriminator's
+        linear and convolution layers.
+    auxiliary_weight : float, default=1.0
+        Weight of the auxiliary-classifier terms (when ``y`` is given); 0
+        leaves the label as a plain generator input.
+    cond_weight : float, default=1.0
+        Weight of the generator's cross-entropy to the category it was
+        conditioned on (tables).
+    generator, discriminator : None, str, nn.Module class or instance, default=None
+        The generator's body (input: noise and conditions; output: encoded
+        rows, or images in [-1, 1]) and the discriminator's body (input: a
+        pack; output: features, to which the realness and class heads are
+        added). ``None``: an MLP with hidden units (256, 256) (batch norm in
+        the generator, LeakyReLU and dropout 0.5 in the discriminator) for
+        tables; ``"dcgan_generator"`` / ``"dcgan_discriminator"`` for images.
+        Their parameters are set as ``generator__hidden_units=(128, 128)``.
+    categorical_features : "auto" or array-like, default="auto"
+        Categorical columns of a table, as for :class:`~sklearn_adv.nn.TabularEncoder`.
+    numeric : {"mode_specific", "standard"}, default="mode_specific"
+        How numeric columns are encoded (see :class:`~sklearn_adv.nn.TabularEncoder`):
+        mode-specific normalisation, which models columns with several modes,
+        or plain standardisation, which is faster to fit.
+    n_modes : int, default=10
+        Largest number of mixture modes per numeric column.
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` when images come as flat rows.
+    callbacks : list of skorch callbacks or None, default=None
+        Added to the net's own (progress, divergence guard).
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+    random_state : int, RandomState instance or None, default=None
+        Seeds the encoder's mixtures, the weights, the batches, the noise of
+        training and of :meth:`sample`; with an int, results on the CPU are
+        reproducible.
+    verbose : int, default=0
+        Above 0 prints skorch's table of the losses after every epoch.
+    **role_params
+        ``generator__<param>`` and ``discriminator__<param>``.
+
+    Attributes
+    ----------
+    generator_ : torch.nn.Module
+        The trained generator: ``generator_(z, cond)`` maps noise of shape
+        ``(n, noise_dim)`` and the conditions (class one-hot, then the
+        categorical condition) to encoded rows, or to images in [-1, 1].
+    discriminator_ : callable
+        ``discriminator_(X)`` gives one realness score per record of ``X``
+        (records in the format given to fit; higher means "more like the
+        training data"): the trained discriminator, with each record packed
+        with copies of itself and, for tables, averaged over the categorical
+        conditions. Its torch module is ``discriminator_.module``.
+    net_ : GANNet
+        The skorch net that trained both.
+    history_ : skorch History
+        Per epoch: ``generator_loss``, ``discriminator_loss`` and, with
+        labels, ``auxiliary_accuracy`` (of the class head on real rows).
+    encoder_ : TabularEncoder or None
+        The encoding of table columns (None for images).
+    classes_ : ndarray or None
+        The class labels of ``y`` (None when fitted without ``y``).
+    class_counts_ : ndarray or None
+        Rows per class in fit.
+    sampling_strategy_ : OrderedDict
+        ``{class: rows to add}`` of the last :meth:`fit_resample`.
+    sample_weight_ : ndarray
+        1 for every row returned by the last :meth:`fit_resample`.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        When ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn_adv.augmentation.quality.quality_report : Is the synthetic data new, diverse and useful?
+    imblearn.over_sampling.SMOTENC : Interpolating over-sampler for mixed data.
+
+    Notes
+    -----
+    Missing values in a table are modelled: a numeric column with missing
+    values in fit gets a missing-value indicator that the generator also
+    produces (so synthetic rows have missing values at about the same rate),
+    and a missing category is a category of its own (see
+    :class:`~sklearn_adv.nn.TabularEncoder`). Images must be finite.
+
+    Generated tables have the columns, dtypes and categories of the input;
+    integer columns stay integer and numeric values stay within the range
+    seen in fit. Images come back in the value range seen in fit (the GAN
+    works on the range mapped to [-1, 1]) and in the input's layout.
+
+    References
+    ----------
+    Xu, Skoularidou, Cuesta-Infante & Veeramachaneni (2019). Modeling Tabular
+    Data using Conditional GAN. NeurIPS.
+    Odena, Olah & Shlens (2017). Conditional Image Synthesis with Auxiliary
+    Classifier GANs. ICML.
+    Lin, Khetan, Fanti & Oh (2018). PacGAN: The power of two samples in
+    generative adversarial networks. NeurIPS.
+    Gulrajani, Ahmed, Arjovsky, Dumoulin & Courville (2017). Improved
+    Training of Wasserstein GANs. NeurIPS.
+    Miyato, Kataoka, Koyama & Yoshida (2018). Spectral Normalization for
+    Generative Adversarial Networks. ICLR.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn_adv import GANAugmenter
+    >>> rng = np.random.RandomState(0)
+    >>> X = pd.DataFrame({"age": rng.randint(18, 80, 60),
+    ...                   "job": pd.Categorical(rng.choice(["a", "b", "c"], 60))})
+    >>> y = np.r_[np.zeros(45, int), np.ones(15, int)]
+    >>> gan = GANAugmenter(epochs=2, batch_size=30, random_state=0,
+    ...                    generator__hidden_units=(16,), discriminator__hidden_units=(16,))
+    >>> X_res, y_res = gan.fit_resample(X, y)
+    >>> len(X_res), np.bincount(y_res).tolist()
+    (90, [45, 45])
+    >>> X_res.dtypes.equals(X.dtypes) and X_res.iloc[:60].equals(X)
+    True
+    >>> rows, labels = gan.sample(5, y=1)
+    >>> rows.shape, labels.tolist()
+    ((5, 2), [1, 1, 1, 1, 1])
+    """
+
+    _roles = ("generator", "discriminator")
+
+    _parameter_constraints = {
+        "sampling_strategy": [Interval(Real, 0, 1, closed="right"), Interval(Integral, 0, None, closed="left"),
+                              StrOptions({"auto", "minority", "not minority", "not majority", "all"}), dict, callable],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "noise_dim": [Interval(Integral, 1, None, closed="left")],
+        "loss": "no_validation",
+        "pac": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "discriminator_steps": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "spectral_norm": ["boolean"],
+        "auxiliary_weight": [Interval(Real, 0, None, closed="left")],
+        "cond_weight": [Interval(Real, 0, None, closed="left")],
+        "generator": "no_validation",
+        "discriminator": "no_validation",
+        "categorical_features": ["array-like", StrOptions({"auto"}), None],
+        "numeric": [StrOptions({"mode_specific", "standard"})],
+        "n_modes": [Interval(Integral, 1, None, closed="left")],
+        "image_shape": [tuple, list, None],
+        "callbacks": [list, None],
+        "device": "no_validation",
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        sampling_strategy="auto",
+        *,
+        epochs=100,
+        batch_size=500,
+        noise_dim=128,
+        loss="bce",
+        pac="auto",
+        discriminator_steps=1,
+        learning_rate=2e-4,
+        spectral_norm=False,
+        auxiliary_weight=1.0,
+        cond_weight=1.0,
+        generator=None,
+        discriminator=None,
+        categorical_features="auto",
+        numeric="mode_specific",
+        n_modes=10,
+        image_shape=None,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        **role_params,
+    ):
+        self.sampling_strategy = sampling_strategy
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.noise_dim = noise_dim
+        self.loss = loss
+        self.pac = pac
+        self.discriminator_steps = discriminator_steps
+        self.learning_rate = learning_rate
+        self.spectral_norm = spectral_norm
+        self.auxiliary_weight = auxiliary_weight
+        self.cond_weight = cond_weight
+        self.generator = generator
+        self.discriminator = discriminator
+        self.categorical_features = categorical_features
+        self.numeric = numeric
+        self.n_modes = n_modes
+        self.image_shape = image_shape
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self._store_role_params(role_params)
+
+    # -- fitting ---------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the GAN on ``X``, conditioned on the class labels ``y`` when given.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like of shape (n_samples, n_features), (n, H, W) or (n, C, H, W)
+        y : array-like of shape (n_samples,) or None, default=None
+            Class labels to condition on.
+
+        Returns
+        -------
+        self : GANAugmenter
+        """
+        rng = np.random.RandomState(seed_from(self.random_state))
+        self._fit(X, y, rng)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_resample(self, X, y):
+        """Train the GAN, then return the original rows, in order, followed by synthetic rows.
+
+        Parameters
+        ----------
+        X : DataFrame, array-like of shape (n_samples, n_features), (n, H, W) or (n, C, H, W)
+        y : array-like of shape (n_samples,)
+            Class labels; ``sampling_strategy`` says how many rows of each
+            class to add.
+
+        Returns
+        -------
+        X_resampled, y_resampled
+            Of the same types as ``X`` and ``y``.
+        """
+        if y is None:
+            raise ValueError("fit_resample needs class labels y; use fit(X) and sample(n) to generate without labels.")
+        rng = np.random.RandomState(seed_from(self.random_state))
+        X_valid, y_valid = self._fit(X, y, rng)
+        self.sampling_strategy_ = self._rows_to_add(y_valid)
+        labels = np.concatenate(
+            [np.full(n, label, dtype=y_valid.dtype) for label, n in self.sampling_strategy_.items()] or [y_valid[:0]]
+        )
+        X_new = self._generate(labels, seed=rng.randint(np.iinfo(np.int32).max))
+        self.sample_weight_ = np.ones(len(y_valid) + len(labels))
+        return _stack_like(X, X_valid, X_new), _stack_like(y, y_valid, labels)
+
+    def _fit(self, X, y, rng):
+        X_valid, y_valid = self._validate(X, y)
+        resolve_device(self.device)
+        loss = plugins.resolve("gan_loss", self.loss)
+        if not (isinstance(loss, torch.nn.Module) or callable(loss)):
+            raise TypeError(f"loss must be a registered gan_loss name, class or instance, got {self.loss!r}.")
+
+        if y_valid is not None:
+            self.classes_, codes, self.class_counts_ = np.unique(y_valid, return_inverse=True, return_counts=True)
+            n_classes = len(self.classes_)
+        else:
+            self.classes_, codes, self.class_counts_, n_classes = None, None, None, 0
+
+        data = {}
+        if self._is_images_:
+            images, self.image_shape_ = as_network_input(X_valid, self.image_shape)
+            self._input_row_shape_, self._input_dtype_ = X_valid.shape[1:], X_valid.dtype
+            self.data_min_, self.data_max_ = float(images.min()), float(images.max())
+            data["real"] = self._scale_images(images).astype(np.float32)
+            self.encoder_, cond_spans, row_weights = None, [], None
+        else:
+            self.encoder_ = TabularEncoder(
+                categorical_features=self.categorical_features,
+                numeric=self.numeric,
+                n_modes=self.n_modes,
+                random_state=rng.randint(np.iinfo(np.int32).max),
+            )
+            encoded = self.encoder_.fit_transform(X_valid)
+            data["real"] = np.ascontiguousarray(encoded, dtype=np.float32)
+            cond_spans = [(s.start, s.stop) for s in self.encoder_.categorical_spans_]
+            row_weights, cond_weights = _training_by_sampling(data["real"], cond_spans, codes, n_classes)
+            if cond_spans:
+                data["cond_weights"] = cond_weights
+            self._category_frequencies_ = _category_frequencies(data["real"], cond_spans, codes, n_classes)
+        if codes is not None:
+            data["label"] = codes.astype(np.int64)
+        self._cond_spans_ = cond_spans
+
+        self.pac_ = (1 if self._is_images_ else 10) if self.pac == "auto" else int(self.pac)
+        n_rows = len(data["real"])
+        if n_rows < self.pac_:
+            raise ValueError(f"X has {n_rows} rows, fewer than pac={self.pac_} rows per pack; lower pac.")
+
+        seed = rng.randint(np.iinfo(np.int32).max)
+        with torch_seed(seed):  # the weights' initialisation draws from torch's generator
+            generator, discriminator = self._build_networks(data["real"].shape[1:], n_classes, cond_spans)
+        self.net_ = GANNet(
+            generator,
+            discriminator,
+            criterion=loss,
+            noise_dim=self.noise_dim,
+            n_classes=n_classes,
+            cond_spans=cond_spans,
+            discriminator_steps=self.discriminator_steps,
+            auxiliary_weight=self.auxiliary_weight,
+            cond_weight=self.cond_weight,
+            optimizer=torch.optim.Adam,
+            lr=self.learning_rate,
+            optimizer__betas=(0.5, 0.9),
+            optimizer__weight_decay=1e-6,
+            max_epochs=self.epochs,
+            batch_size=self.batch_size,
+            iterator_train__weights=row_weights,
+            iterator_train__pac=self.pac_,
+            callbacks=list(self.callbacks or []),
+            device=resolve_device(self.device),
+            verbose=self.verbose,
+        )
+        with torch_seed(seed + 1):
+            self.net_.fit(data, None)
+        self.generator_ = self.net_.module_
+        self.generator_.eval()
+        self.net_.discriminator_.eval()
+        self.discriminator_ = _RecordDiscriminator(self)
+        self.history_ = self.net_.history
+        return X_valid, y_valid
+
+    def _validate(self, X, y):
+        if isinstance(X, pd.DataFrame):
+            if self.image_shape is not None:
+                raise ValueError("image_shape is for images given as flat numeric rows, not for a DataFrame.")
+            validate_data(self, X, skip_check_array=True)
+            if X.shape[0] == 0 or X.shape[1] == 0:
+                raise ValueError(f"X is an empty DataFrame of shape {X.shape}; at least 2 rows and 1 column are needed.")
+            if y is not None:
+                y = _check_y(y, y_numeric=False)
+                check_consistent_length(X, y)
+            self._is_images_ = False
+        else:
+            images = self.image_shape is not None or np.ndim(X) in (3, 4)
+            finite = True if images else "allow-nan"
+            if y is None:
+                X = validate_data(self, X, allow_nd=True, dtype=[np.float64, np.float32], ensure_all_finite=finite)
+            else:
+                X, y = validate_data(
+                    self, X, y, allow_nd=True, dtype=[np.float64, np.float32], ensure_all_finite=finite
+                )
+            if X.ndim not in (2, 3, 4):
+                raise ValueError(f"X must be rows (n, n_features) or images (n, H, W) / (n, C, H, W), got shape {X.shape}.")
+            if X.ndim == 2 and self.image_shape is not None:
+                check_image_shape(self.image_shape, X.shape[1])
+            self._is_images_ = images
+        if len(X) < 2:
+            raise ValueError(f"GANAugmenter needs at least 2 rows, got n_samples = {len(X)}.")
+        if y is not None:
+            y = np.asarray(y)
+            target_type = type_of_target(y, input_name="y", raise_unknown=True)
+            if target_type not in _CLASS_TARGETS:
+                raise ValueError(f"y must hold class labels (binary or multiclass) to condition on, got a {target_type} target.")
+            if len(np.unique(y)) < 2:
+                raise ValueError("y holds a single class; pass at least two classes, or fit(X) without y.")
+        return X, y
+
+    def _build_networks(self, in_shape, n_classes, cond_spans):
+        cond_dim = sum(stop - start for start, stop in cond_spans)
+        if self._is_images_:
+            (gen_name, gen_defaults), (disc_name, disc_defaults) = _IMAGE_GENERATOR, _IMAGE_DISCRIMINATOR
+        else:
+            (gen_name, gen_defaults), (disc_name, disc_defaults) = _TABLE_GENERATOR, _TABLE_DISCRIMINATOR
+        gen_params = {**(gen_defaults if self.generator in (None, gen_name) else {}), **self.role_params("generator")}
+        disc_params = {
+            **(disc_defaults if self.discriminator in (None, disc_name) else {}),
+            **self.role_params("discriminator"),
+        }
+        gen_in = self.noise_dim + n_classes + cond_dim
+        if self._is_images_:
+            body = build_network(self.generator or gen_name, (gen_in,), tuple(in_shape), **gen_params)
+            generator = ConditionalGenerator(body)
+            c, h, w = in_shape
+            pack_shape = (c * self.pac_, h, w)
+        else:
+            n_out = int(in_shape[0])
+            body = build_network(self.generator or gen_name, (gen_in,), n_out, **gen_params)
+            spans = [(s.start, s.stop, s.kind) for s in self.encoder_.output_info_]
+            generator = ConditionalGenerator(body, SpanActivation(spans, standard_numeric=self.numeric == "standard"))
+            pack_shape = ((n_out + cond_dim) * self.pac_,)
+        disc_body = build_network(self.discriminator or disc_name, pack_shape, None, **disc_params)
+        discriminator = ConditionalDiscriminator(disc_body, feature_size(disc_body, pack_shape), self.pac_, n_classes)
+        if self.spectral_norm:
+            apply_spectral_norm(discriminator)
+        return generator, discriminator
+
+    def _rows_to_add(self, y):
+        if isinstance(self.sampling_strategy, Integral) and not isinstance(self.sampling_strategy, bool):
+            total = int(self.sampling_strategy)
+            classes, counts = np.unique(y, return_counts=True)
+            shares = counts / counts.sum() * total
+            rows = np.floor(shares).astype(int)
+            rows[np.argsort(-(shares - rows), kind="stable")[: total - rows.sum()]] += 1
+            return OrderedDict((label, int(n)) for label, n in zip(classes, rows))
+        strategy = check_sampling_strategy(self.sampling_strategy, y, "over-sampling")
+        return OrderedDict((label, int(n)) for label, n in strategy.items())
+
+    # -- generating ------------------------------------------------------------
+
+    def sample(self, n_samples, y=None, random_state=None):
+        """Draw ``n_samples`` synthetic rows (or images).
+
+        Parameters
+        ----------
+        n_samples : int
+        y : None, a class label, or array-like of shape (n_samples,), default=None
+            The class of the rows: ``None`` draws classes in the proportions
+            seen in fit (or generates unconditionally when fitted without
+            ``y``); one label gives every row that class; an array gives each
+            row's class.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the noise; None draws it from numpy's global generator.
+
+        Returns
+        -------
+        X_new : DataFrame or ndarray
+            In the format of fit's ``X``.
+        y_new : ndarray of shape (n_samples,)
+            The classes, returned (as ``(X_new, y_new)``) only when the GAN
+            was fitted with ``y``.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 0:
+            raise ValueError(f"n_samples must be a non-negative int, got {n_samples!r}.")
+        rng = np.random.RandomState(seed_from(random_state))
+        if self.classes_ is None:
+            if y is not None:
+                raise ValueError("y was given, but this GANAugmenter was fitted without class labels.")
+            return self._generate(None, seed=rng.randint(np.iinfo(np.int32).max), n_samples=n_samples)
+        if y is None:
+            labels = self.classes_[rng.choice(len(self.classes_), n_samples, p=self.class_counts_ / self.class_counts_.sum())]
+        elif np.ndim(y) == 0:
+            labels = np.full(n_samples, y, dtype=self.classes_.dtype if self.classes_.dtype != object else object)
+        else:
+            labels = np.asarray(y)
+            if len(labels) != n_samples:
+                raise ValueError(f"y has {len(labels)} labels but n_samples={n_samples}; give one label per row or one label.")
+        unknown = set(pd.unique(labels)) - set(self.classes_.tolist())
+        if unknown:
+            raise ValueError(f"y holds labels {sorted(unknown, key=str)} not seen in fit (classes: {self.classes_.tolist()}).")
+        return self._generate(labels, seed=rng.randint(np.iinfo(np.int32).max)), labels
+
+    def _generate(self, labels, seed, n_samples=None, batch=8192):
+        """Rows for the class labels ``labels`` (or ``n_samples`` unconditional rows), decoded."""
+        n = len(labels) if labels is not None else int(n_samples)
+        codes = np.searchsorted(self.classes_, labels) if labels is not None else None
+        rng = np.random.default_rng(seed)
+        net = self.net_
+        outputs = []
+        self.generator_.eval()
+        with torch_seed(seed), torch.no_grad():
+            for start in range(0, n, batch):
+                stop = min(n, start + batch)
+                label = torch.as_tensor(codes[start:stop], device=net.device) if codes is not None else None
+                column_cond = self._sampling_conditions(codes[start:stop] if codes is not None else None, stop - start, rng)
+                fake = net.generate(stop - start, label, column_cond)
+                outputs.append(fake.cpu().numpy())
+        Z = np.concatenate(outputs) if outputs else np.zeros((0, *self._encoded_shape()), dtype=np.float32)
+        return self._decode(Z)
+
+    def _encoded_shape(self):
+        if self._is_images_:
+            return self.image_shape_
+        return (self.encoder_.n_features_out_,)
+
+    def _sampling_conditions(self, codes, n, rng):
+        """One categorical column per row and a category drawn with its frequency (in the row's class)."""
+        if not self._cond_spans_:
+            return None
+        widths = [stop - start for start, stop in self._cond_spans_]
+        cond = np.zeros((n, sum(widths)), dtype=np.float32)
+        offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
+        columns = rng.integers(len(widths), size=n)
+        groups = codes if codes is not None else np.zeros(n, dtype=int)
+        for j in range(len(widths)):
+            for group in np.unique(groups):
+                rows = np.flatnonzero((columns == j) & (groups == group))
+                if len(rows):
+                    p = self._category_frequencies_[group][j]
+                    cond[rows, offsets[j] + rng.choice(widths[j], size=len(rows), p=p)] = 1.0
+        return torch.as_tensor(cond, device=self.net_.device)
+
+    def _decode(self, Z):
+        if self._is_images_:
+            images = (Z.astype(np.float64) + 1.0) / 2.0 * (self.data_max_ - self.data_min_) + self.data_min_
+            images = np.clip(images, self.data_min_, self.data_max_).astype(self._input_dtype_, copy=False)
+            return images.reshape((len(images), *self._input_row_shape_))
+        if len(Z) == 0:  # decode one row to get the columns and dtypes, then drop it
+            return self.encoder_.inverse_transform(np.zeros((1, Z.shape[1]), dtype=np.float32))[:0]
+        return self.encoder_.inverse_transform(Z)
+
+    def _scale_images(self, images):
+        span = self.data_max_ - self.data_min_
+        return 2.0 * (images - self.data_min_) / (span if span > 0 else 1.0) - 1.0
+
+    def _encode_records(self, X):
+        """Records in fit's format -> the float32 rows or images the discriminator reads."""
+        if self._is_images_:
+            values = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X, dtype=np.float64)
+            images, _ = as_network_input(values, self.image_shape)
+            if images.shape[1:] != tuple(self.image_shape_):
+                raise ValueError(f"Images of shape {images.shape[1:]} given; the GAN was fitted on {self.image_shape_}.")
+            return self._scale_images(images).astype(np.float32)
+        return np.ascontiguousarray(self.encoder_.transform(X), dtype=np.float32)
+
+    # -- the sampler's pass-through ---------------------------------------------
+
+    def transform(self, X):
+        """Return ``X`` unchanged: new rows are made during fit only."""
+        check_is_fitted(self)
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=False, skip_check_array=True)
+            return X
+        validate_data(self, X, reset=False, dtype=None, allow_nd=True, ensure_all_finite=False)
+        return X
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        tags.input_tags.allow_nan = True
+        tags.non_deterministic = False
+        return tags
+
+
+class _RecordDiscriminator:
+    """The fitted discriminator as a function of records: ``scores = discriminator_(X)``.
+
+    Each record is packed with ``pac - 1`` copies of itself; for tables the
+    score is averaged over the conditions on each categorical column (the
+    record's own category), as the discriminator saw them in training.
+    """
+
+    def __init__(self, augmenter):
+        self.augmenter = augmenter
+
+    @property
+    def module(self):
+        """The discriminator's torch module (read from the net, so that it follows the net's device)."""
+        return self.augmenter.net_.discriminator_
+
+    def __call__(self, X):
+        gan = self.augmenter
+        rows = gan._encode_records(X)
+        net = gan.net_
+        pac = gan.pac_
+        spans = gan._cond_spans_
+        self.module.eval()
+        scores = np.zeros(len(rows))
+        with torch.no_grad():
+            for start in range(0, len(rows), 4096):
+                x = torch.as_tensor(rows[start : start + 4096], device=net.device)
+                packed = x.repeat_interleave(pac, dim=0)
+                if not spans:
+                    realness, _ = self.module(packed, None)
+                else:
+                    realness = 0.0
+                    for j in range(len(spans)):
+                        cond, _ = net.column_condition(packed, _one_column(len(packed), len(spans), j, net.device))
+                        realness = realness + self.module(packed, cond)[0] / len(spans)
+                scores[start : start + len(x)] = realness.cpu().numpy()
+        return scores
+
+    def __repr__(self):
+        return f"{type(self).__name__}(module={type(self.module).__name__}, pac={self.augmenter.pac_})"
+
+
+def _one_column(n, n_columns, j, device):
+    weights = torch.zeros(n, n_columns, device=device)
+    weights[:, j] = 1.0
+    return weights
+
+
+def _training_by_sampling(real, cond_spans, codes, n_classes):
+    """Row weights of the loader and per-row column weights (Xu et al.'s training-by-sampling).
+
+    The loader draws a row by first drawing a column uniformly among the
+    categorical columns (and the class label, when there is one), then a
+    category of it with probability proportional to the log of its
+    frequency, then a row with that category; the train step then draws the
+    row's conditioning column with probability proportional to its term.
+    """
+    n = len(real)
+    terms = []
+    for start, stop in cond_spans:
+        category = real[:, start:stop].argmax(axis=1)
+        terms.append(_log_frequency_term(category, stop - start))
+    if codes is not None:
+        terms.append(_log_frequency_term(codes, n_classes))
+    if not terms:
+        return None, None
+    terms = np.column_stack(terms)
+    row_weights = terms.mean(axis=1)
+    column_terms = terms[:, : len(cond_spans)]
+    sums = column_terms.sum(axis=1, keepdims=True)
+    cond_weights = np.where(sums > 0, column_terms / np.where(sums > 0, sums, 1.0), 1.0 / max(len(cond_spans), 1))
+    return row_weights, cond_weights.astype(np.float32)
+
+
+def _log_frequency_term(category, n_levels):
+    counts = np.bincount(category, minlength=n_levels).astype(float)
+    log_freq = np.log1p(counts)
+    p_category = log_freq / log_freq.sum()
+    return p_category[category] / counts[category]
+
+
+def _category_frequencies(real, cond_spans, codes, n_classes):
+    """Per class (or a single group), per categorical column: the frequency of each category."""
+    groups = codes if codes is not None else np.zeros(len(real), dtype=int)
+    n_groups = max(n_classes, 1)
+    frequencies = []
+    for group in range(n_groups):
+        rows = real[groups == group]
+        per_column = []
+        for start, stop in cond_spans:
+            counts = np.bincount(rows[:, start:stop].argmax(axis=1), minlength=stop - start).astype(float)
+            if counts.sum() == 0:
+                counts = np.ones(stop - start)
+            per_column.append(counts / counts.sum())
+        frequencies.append(per_column)
+    return frequencies

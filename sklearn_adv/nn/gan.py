@@ -1,0 +1,537 @@
+"""Conditional GAN training on skorch: a generator against a discriminator, in alternating steps.
+
+:class:`GANNet` is the engine of :class:`~sklearn_adv.GANAugmenter`: a
+skorch ``NeuralNet`` whose ``module`` is the generator and whose
+``train_step`` alternates ``discriminator_steps`` steps of the discriminator
+with one step of the generator, as :class:`~sklearn_adv.nn.AdversarialNet`
+alternates an adversary with its main module. The adversarial loss is a
+``gan_loss`` plugin (see :mod:`sklearn_adv.augmentation.gan_losses`).
+
+Conditioning, as the conditional GANs of tables and images do it:
+
+- a class label (``n_classes > 0``): the generator reads its one-hot and the
+  discriminator predicts it with an auxiliary head (AC-GAN, Odena et al.
+  2017) learned on real rows; the generator is pushed to make rows the head
+  classifies as their label;
+- categorical columns of a table (``cond_spans``): at every batch each row
+  draws one categorical column (training-by-sampling, Xu et al. 2019: the
+  loader has already drawn rows so that the categories of that column appear
+  with log-frequency), the generator and the discriminator read a one-hot of
+  that column's category, and a cross-entropy term asks the generator to
+  honour it;
+- packing (``pac > 1``): the discriminator judges ``pac`` rows at once
+  (PacGAN, Lin et al. 2018), which makes mode collapse visible to it.
+
+Data contract: ``X`` is a dict with ``"real"`` (the encoded rows or images,
+float32), optionally ``"label"`` (int64 class codes) and ``"cond_weights"``
+(per row and categorical column, the probability that the row is conditioned
+on that column); ``y`` is ``None``.
+"""
+
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import PassthroughScoring
+from skorch.dataset import unpack_data
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, Sampler
+
+from sklearn_adv import plugins
+from sklearn_adv.nn.callbacks import DivergenceGuard, TrainingProgress
+from sklearn_adv.nn.networks import make_activation, output_size
+
+__all__ = [
+    "ConditionalDiscriminator",
+    "ConditionalGenerator",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "GANNet",
+    "SpanActivation",
+    "apply_spectral_norm",
+    "weighted_row_loader",
+]
+
+
+# -- loader ------------------------------------------------------------------
+
+
+class _WeightedBatches(Sampler):
+    """``n_batches`` batches of ``batch_size`` row indices drawn with replacement by ``weights``.
+
+    Draws from torch's global generator, so ``torch.manual_seed`` makes the
+    epochs reproducible.
+    """
+
+    def __init__(self, weights, batch_size, n_batches):
+        self.weights = torch.as_tensor(np.asarray(weights, dtype=np.float64))
+        self.batch_size = int(batch_size)
+        self.n_batches = int(n_batches)
+
+    def __len__(self):
+        return self.n_batches
+
+    def __iter__(self):
+        for _ in range(self.n_batches):
+            yield torch.multinomial(self.weights, self.batch_size, replacement=True).numpy()
+
+
+def weighted_row_loader(dataset, batch_size, weights=None, pac=1, **kwargs):
+    """A skorch ``iterator_train`` drawing fixed-size batches of rows with probabilities ``weights``.
+
+    An epoch has ``ceil(n_rows / batch_size)`` batches; every batch has
+    ``batch_size`` rows (rounded down to a multiple of ``pac``, at least
+    ``pac``), so packed discriminators always see whole packs. Each batch is
+    fetched with one ``dataset[indices]`` call.
+
+    Parameters
+    ----------
+    dataset : skorch Dataset
+    batch_size : int
+    weights : array-like of shape (len(dataset),) or None
+        Unnormalised row probabilities; None draws rows uniformly.
+    pac : int, default=1
+    **kwargs
+        Passed to :class:`torch.utils.data.DataLoader`.
+    """
+    n_rows = len(dataset)
+    weights = np.ones(n_rows) if weights is None else np.asarray(weights, dtype=np.float64)
+    if len(weights) != n_rows:
+        raise ValueError(f"weights has {len(weights)} entries but the dataset has {n_rows} rows.")
+    size = max(pac, (int(batch_size) // pac) * pac)
+    sampler = _WeightedBatches(weights, size, max(1, math.ceil(n_rows / size)))
+    kwargs.pop("shuffle", None)
+    return DataLoader(dataset, sampler=sampler, batch_size=None, **kwargs)
+
+
+# -- networks ----------------------------------------------------------------
+
+
+class SpanActivation(nn.Module):
+    """Output activations of a tabular generator, span by span of a TabularEncoder layout.
+
+    ``tanh`` on numeric scalars (mode-specific normalisation keeps them in
+    [-1, 1]), a Gumbel-softmax with temperature ``tau`` on every one-hot
+    block (modes and categories), and a sigmoid on missing-value indicators.
+    The Gumbel noise is drawn in evaluation mode too, so sampled rows draw
+    their categories and modes rather than take the most probable ones.
+
+    Parameters
+    ----------
+    spans : list of (start, stop, kind)
+        ``kind`` as in :class:`~sklearn_adv.nn.tabular.Span`: ``"numeric"``,
+        ``"mode"``, ``"onehot"`` or ``"missing"``.
+    tau : float, default=0.2
+    standard_numeric : bool, default=False
+        Leave numeric scalars unbounded (``numeric="standard"`` encodings).
+    """
+
+    def __init__(self, spans, tau=0.2, standard_numeric=False):
+        super().__init__()
+        self.spans = [(int(a), int(b), str(kind)) for a, b, kind in spans]
+        self.tau = tau
+        self.standard_numeric = standard_numeric
+
+    def forward(self, raw):
+        # One draw of Gumbel noise for all blocks: argmax(logits + noise) samples
+        # a category, so generated rows draw their categories, in training and after.
+        gumbel = -torch.empty_like(raw).exponential_().log()
+        parts = []
+        for start, stop, kind in self.spans:
+            block = raw[:, start:stop]
+            if kind == "numeric":
+                parts.append(block if self.standard_numeric else torch.tanh(block))
+            elif kind == "missing":
+                parts.append(torch.sigmoid(block))
+            else:
+                parts.append(F.softmax((block + gumbel[:, start:stop]) / self.tau, dim=1))
+        return torch.cat(parts, dim=1)
+
+
+class ConditionalGenerator(nn.Module):
+    """``output(body(cat(z, cond)))``: a body network on noise and condition, then output activations."""
+
+    def __init__(self, body, output=None):
+        super().__init__()
+        self.body = body
+        self.output = output if output is not None else nn.Identity()
+
+    def forward(self, z, cond=None, return_raw=False):
+        inputs = z if cond is None or cond.shape[1] == 0 else torch.cat([z, cond], dim=1)
+        raw = self.body(inputs)
+        out = self.output(raw)
+        return (out, raw) if return_raw else out
+
+
+class ConditionalDiscriminator(nn.Module):
+    """Realness of packs of ``pac`` rows (or images) and, optionally, the class of each row.
+
+    ``body`` maps a pack (``pac`` rows concatenated with their conditions, or
+    ``pac`` images stacked along the channels) to features; a linear head
+    gives one realness logit per pack, and an auxiliary head ``pac * n_classes``
+    class logits (AC-GAN).
+
+    ``forward(x, cond)`` takes ``x`` of shape ``(n, ...)`` with ``n`` a
+    multiple of ``pac`` and returns ``(realness of shape (n // pac,),
+    class logits of shape (n, n_classes) or None)``.
+    """
+
+    def __init__(self, body, n_features, pac=1, n_classes=0):
+        super().__init__()
+        self.body = body
+        self.pac = int(pac)
+        self.n_classes = int(n_classes)
+        self.realness = nn.Linear(n_features, 1)
+        self.classes = nn.Linear(n_features, self.pac * self.n_classes) if self.n_classes else None
+
+    def pack(self, x, cond=None):
+        n = x.shape[0]
+        if n % self.pac:
+            raise ValueError(f"The discriminator packs {self.pac} rows; got a batch of {n} rows.")
+        if x.ndim == 2:
+            if cond is not None and cond.shape[1]:
+                x = torch.cat([x, cond], dim=1)
+            return x.reshape(n // self.pac, -1)
+        # Images: a pack stacks its images along the channels.
+        return x.reshape(n // self.pac, self.pac * x.shape[1], *x.shape[2:])
+
+    def forward(self, x, cond=None):
+        features = self.body(self.pack(x, cond))
+        features = features.reshape(features.shape[0], -1)
+        realness = self.realness(features).reshape(-1)
+        logits = self.classes(features).reshape(x.shape[0], self.n_classes) if self.classes is not None else None
+        return realness, logits
+
+
+@plugins.register("network", "dcgan_generator")
+class DCGANGenerator(nn.Module):
+    """DCGAN-style generator: a linear map to a small feature map, then upsampling convolutions.
+
+    Parameters
+    ----------
+    in_shape : int or tuple of int
+        Size of the input (noise and condition together).
+    out_features : tuple of int
+        ``(channels, height, width)`` of the images made.
+    channels : tuple of int, default=(64, 32)
+        Channels of the feature maps, one upsampling (x2) block each; the
+        first map is ``ceil(H / 2**len(channels))`` by ``ceil(W / ...)``.
+
+    The output is ``tanh``: images in [-1, 1], cropped to ``(H, W)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> DCGANGenerator(16, (1, 8, 8))(torch.zeros(3, 16)).shape
+    torch.Size([3, 1, 8, 8])
+    """
+
+    def __init__(self, in_shape, out_features, channels=(64, 32), activation="relu"):
+        super().__init__()
+        in_features = int(in_shape) if isinstance(in_shape, int) else int(np.prod(in_shape))
+        self.image_shape = tuple(int(s) for s in out_features)
+        n_channels, height, width = self.image_shape
+        factor = 2 ** len(channels)
+        self.start = (channels[0], math.ceil(height / factor), math.ceil(width / factor))
+        self.project = nn.Sequential(
+            nn.Linear(in_features, int(np.prod(self.start))),
+            nn.BatchNorm1d(int(np.prod(self.start))),
+            make_activation(activation),
+        )
+        layers = []
+        widths = list(channels) + [channels[-1]]
+        for c_in, c_out in zip(widths[:-1], widths[1:]):
+            layers += [
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                nn.Conv2d(c_in, c_out, 3, padding=1),
+                nn.BatchNorm2d(c_out),
+                make_activation(activation),
+            ]
+        layers += [nn.Conv2d(widths[-1], n_channels, 3, padding=1), nn.Tanh()]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        maps = self.project(x).reshape(x.shape[0], *self.start)
+        images = self.layers(maps)
+        _, height, width = self.image_shape
+        return images[:, :, :height, :width]
+
+
+@plugins.register("network", "dcgan_discriminator")
+class DCGANDiscriminator(nn.Module):
+    """DCGAN-style discriminator body: strided convolutions with LeakyReLU, then flattening.
+
+    Parameters
+    ----------
+    in_shape : tuple of int
+        ``(channels, height, width)``.
+    out_features : int or None
+        ``None`` (as a GAN uses it) returns the flattened features.
+    channels : tuple of int, default=(32, 64)
+    dropout : float, default=0.25
+
+    Examples
+    --------
+    >>> import torch
+    >>> DCGANDiscriminator((1, 8, 8), None)(torch.zeros(2, 1, 8, 8)).shape
+    torch.Size([2, 256])
+    """
+
+    def __init__(self, in_shape, out_features=None, channels=(32, 64), dropout=0.25):
+        super().__init__()
+        c_in, height, width = (int(s) for s in in_shape)
+        layers = []
+        for c_out in channels:
+            layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            c_in, height, width = c_out, (height + 1) // 2, (width + 1) // 2
+        layers.append(nn.Flatten())
+        if out_features is not None:
+            layers.append(nn.Linear(c_in * height * width, out_features))
+        self.out_features = c_in * height * width if out_features is None else out_features
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def apply_spectral_norm(module):
+    """Put spectral normalisation (Miyato et al. 2018) on every linear and convolution layer of ``module``."""
+    for name, child in list(module.named_children()):
+        if isinstance(child, (nn.Linear, nn.Conv2d, nn.Conv1d, nn.ConvTranspose2d)):
+            setattr(module, name, nn.utils.parametrizations.spectral_norm(child))
+        else:
+            apply_spectral_norm(child)
+    return module
+
+
+def feature_size(module, in_shape):
+    """``module.out_features`` when it has it, else measured on a zero input."""
+    size = getattr(module, "out_features", None)
+    return int(size) if size is not None else output_size(module, in_shape)
+
+
+# -- the net -----------------------------------------------------------------
+
+
+class GANNet(NeuralNet):
+    """A skorch ``NeuralNet`` training a conditional generator against a discriminator.
+
+    Parameters
+    ----------
+    module : nn.Module class or instance
+        The generator: ``forward(z, cond)`` returns fake rows (or images).
+    discriminator : nn.Module class or instance
+        A :class:`ConditionalDiscriminator` (or any module with its
+        ``forward(x, cond) -> (realness, class_logits)`` and ``pac``).
+    criterion : gan_loss plugin class or instance
+        Gives ``discriminator_loss(real_realness, fake_realness, real=,
+        fake=, discriminate=)`` and ``generator_loss(fake_realness)``.
+    noise_dim : int, default=64
+    n_classes : int, default=0
+        Number of classes of the label the GAN is conditioned on (0: none).
+    cond_spans : list of (start, stop), default=()
+        One-hot blocks of the categorical columns in the encoded rows.
+    discriminator_steps : int, default=1
+    auxiliary_weight : float, default=1.0
+        Weight of the AC-GAN class terms.
+    cond_weight : float, default=1.0
+        Weight of the generator's cross-entropy to its column condition.
+    discriminator_optimizer : optimizer class or None, default=None
+        ``None`` uses ``optimizer``; parameters as ``discriminator_optimizer__lr``.
+    **kwargs
+        Everything :class:`skorch.NeuralNet` takes.
+
+    Attributes
+    ----------
+    module_, discriminator_ : nn.Module
+    history : skorch History
+        Per epoch: ``train_loss`` (the generator's loss as optimised),
+        ``generator_loss``, ``discriminator_loss`` and, when conditioned on
+        a label, ``auxiliary_accuracy`` (the auxiliary head on real rows).
+    """
+
+    prefixes_ = NeuralNet.prefixes_ + ["discriminator", "discriminator_optimizer"]
+
+    def __init__(
+        self,
+        module,
+        discriminator,
+        *args,
+        criterion,
+        noise_dim=64,
+        n_classes=0,
+        cond_spans=(),
+        discriminator_steps=1,
+        auxiliary_weight=1.0,
+        cond_weight=1.0,
+        discriminator_optimizer=None,
+        **kwargs,
+    ):
+        kwargs.setdefault("train_split", None)
+        kwargs.setdefault("iterator_train", weighted_row_loader)
+        super().__init__(module, *args, criterion=criterion, **kwargs)
+        self.discriminator = discriminator
+        self.noise_dim = noise_dim
+        self.n_classes = n_classes
+        self.cond_spans = cond_spans
+        self.discriminator_steps = discriminator_steps
+        self.auxiliary_weight = auxiliary_weight
+        self.cond_weight = cond_weight
+        self.discriminator_optimizer = discriminator_optimizer
+
+    @property
+    def _default_callbacks(self):
+        callbacks = [
+            ("training_progress", TrainingProgress()),
+            ("divergence_guard", DivergenceGuard()),
+            *super()._default_callbacks[:-1],
+            ("generator_loss", PassthroughScoring(name="generator_loss", on_train=True)),
+            ("discriminator_loss", PassthroughScoring(name="discriminator_loss", on_train=True, lower_is_better=None)),
+        ]
+        if self.n_classes:
+            callbacks.append(
+                ("auxiliary_accuracy", PassthroughScoring(name="auxiliary_accuracy", on_train=True, lower_is_better=None))
+            )
+        return callbacks + [super()._default_callbacks[-1]]
+
+    # -- initialisation -------------------------------------------------
+
+    def initialize_module(self):
+        super().initialize_module()
+        self.discriminator_ = self.initialized_instance(self.discriminator, self.get_params_for("discriminator"))
+        return self
+
+    def initialize_optimizer(self, *_, **__):
+        args, kwargs = self.get_params_for_optimizer("optimizer", self.module_.named_parameters())
+        self.optimizer_ = self.optimizer(*args, **kwargs)
+        args, kwargs = self.get_params_for_optimizer("discriminator_optimizer", self.discriminator_.named_parameters())
+        self.discriminator_optimizer_ = (self.discriminator_optimizer or self.optimizer)(*args, **kwargs)
+        return self
+
+    # -- conditions -------------------------------------------------------
+
+    def label_condition(self, label):
+        """One-hot of the class codes (an empty block when the GAN has no label)."""
+        if not self.n_classes or label is None:
+            return None
+        return F.one_hot(label.long(), self.n_classes).float()
+
+    def column_condition(self, real, cond_weights):
+        """Draw one categorical column per row; return its one-hot condition and the column drawn."""
+        if not self.cond_spans or cond_weights is None:
+            return None, None
+        column = torch.multinomial(cond_weights.float(), 1).reshape(-1)
+        columns, span_of = self._cond_layout(real.device)
+        mask = span_of[None, :] == column[:, None]
+        return real[:, columns] * mask, column
+
+    @property
+    def cond_dim(self):
+        return sum(stop - start for start, stop in self.cond_spans)
+
+    def _cond_layout(self, device):
+        """Columns of the encoded rows that the condition copies, and the span each belongs to."""
+        key = str(device)
+        cached = getattr(self, "_cond_layout_cache", None)
+        if cached is None or cached[0] != key:
+            columns = np.concatenate([np.arange(a, b) for a, b in self.cond_spans])
+            span_of = np.concatenate([np.full(b - a, j) for j, (a, b) in enumerate(self.cond_spans)])
+            cached = (key, torch.as_tensor(columns, device=device), torch.as_tensor(span_of, device=device))
+            self._cond_layout_cache = cached
+        return cached[1], cached[2]
+
+    def generator_input(self, label_cond, column_cond):
+        parts = [c for c in (label_cond, column_cond) if c is not None]
+        return torch.cat(parts, dim=1) if parts else None
+
+    def noise(self, n):
+        return torch.randn(n, self.noise_dim, device=self.device)
+
+    def generate(self, n, label=None, column_cond=None):
+        """Fake rows for ``n`` noise draws, conditioned on class codes ``label`` and column conditions."""
+        z = self.noise(n)
+        return self.module_(z, self.generator_input(self.label_condition(label), column_cond))
+
+    # -- losses -----------------------------------------------------------
+
+    def _condition_loss(self, fake, raw, column_cond, column):
+        """Cross-entropy of the generator's logits of each row's drawn column to its condition.
+
+        Read from the logits before the Gumbel-softmax when the generator
+        returns them (``return_raw``), else from the log of its outputs.
+        """
+        if column is None or not self.cond_weight:
+            return fake.new_zeros(())
+        source = raw if raw is not None else torch.log(fake.clamp_min(1e-8))
+        log_p = torch.cat([F.log_softmax(source[:, a:b], dim=1) for a, b in self.cond_spans], dim=1)
+        return self.cond_weight * -(column_cond * log_p).sum(dim=1).mean()
+
+    def _generate_for_training(self, z, cond):
+        if isinstance(self.module_, ConditionalGenerator):
+            return self.module_(z, cond, return_raw=True)
+        return self.module_(z, cond), None
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The generator's adversarial loss on ``y_pred``, the discriminator's realness of fakes."""
+        return self.criterion_.generator_loss(y_pred)
+
+    # -- training step ----------------------------------------------------
+
+    def train_step(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, _ = unpack_data(batch)
+        real = Xi["real"].to(self.device)
+        label = Xi["label"].to(self.device) if "label" in Xi else None
+        weights = Xi["cond_weights"].to(self.device) if "cond_weights" in Xi else None
+        n = real.shape[0]
+        label_cond = self.label_condition(label)
+        column_cond, column = self.column_condition(real, weights)
+        gen_input_cond = self.generator_input(label_cond, column_cond)
+
+        def discriminate(x):
+            return self.discriminator_(x, column_cond)[0]
+
+        # One batch of fakes serves the first discriminator step (detached) and
+        # the generator step; further discriminator steps draw fresh ones.
+        fake, raw = self._generate_for_training(self.noise(n), gen_input_cond)
+        for step in range(self.discriminator_steps):
+            if step == 0:
+                fake_d = fake.detach()
+            else:
+                with torch.no_grad():
+                    fake_d = self.module_(self.noise(n), gen_input_cond)
+            self.discriminator_optimizer_.zero_grad()
+            real_realness, real_logits = self.discriminator_(real, column_cond)
+            fake_realness, _ = self.discriminator_(fake_d, column_cond)
+            d_loss = self.criterion_.discriminator_loss(
+                real_realness, fake_realness, real=real, fake=fake_d, discriminate=discriminate
+            )
+            if real_logits is not None and label is not None and self.auxiliary_weight:
+                d_loss = d_loss + self.auxiliary_weight * F.cross_entropy(real_logits, label.long())
+            d_loss.backward()
+            self.discriminator_optimizer_.step()
+
+        self.optimizer_.zero_grad()
+        fake_realness, fake_logits = self.discriminator_(fake, column_cond)
+        g_adv = self.get_loss(fake_realness, None, X=Xi, training=True)
+        g_loss = g_adv + self._condition_loss(fake, raw, column_cond, column)
+        if fake_logits is not None and label is not None and self.auxiliary_weight:
+            g_loss = g_loss + self.auxiliary_weight * F.cross_entropy(fake_logits, label.long())
+        g_loss.backward()
+        self.optimizer_.step()
+        self.discriminator_optimizer_.zero_grad()  # drop the gradients the generator step left there
+
+        self.history.record_batch("generator_loss", g_adv.item())
+        self.history.record_batch("discriminator_loss", d_loss.item())
+        if real_logits is not None and label is not None:
+            # From the last discriminator step: no extra forward pass.
+            accuracy = (real_logits.detach().argmax(dim=1) == label.long()).float().mean().item()
+            self.history.record_batch("auxiliary_accuracy", accuracy)
+        return {"loss": g_loss, "y_pred": fake}
+
+    def validation_step(self, batch, **fit_params):
+        raise NotImplementedError("GANNet has no validation step; use train_split=None.")

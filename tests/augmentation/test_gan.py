@@ -1,0 +1,302 @@
+"""GANAugmenter: the sampler and generator contract, tables, images, losses and the engine under it."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline as sklearn_make_pipeline
+
+from sklearn_adv import GANAugmenter, plugins
+from sklearn_adv.augmentation.gan import _training_by_sampling
+from sklearn_adv.augmentation.gan_losses import gradient_penalty
+from sklearn_adv.nn.gan import DCGANGenerator, weighted_row_loader
+from sklearn_adv.pipeline import make_pipeline
+
+TINY = dict(
+    epochs=2,
+    batch_size=40,
+    noise_dim=8,
+    pac=4,
+    n_modes=3,
+    generator__hidden_units=(16,),
+    discriminator__hidden_units=(16,),
+    random_state=0,
+)
+
+
+def _table(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    y = (np.arange(n) % 4 == 0).astype(int)  # 25% positives
+    X = pd.DataFrame(
+        {
+            "age": rng.randint(18, 90, n),
+            "job": pd.Categorical(rng.choice(["tech", "admin", "sales", "rare"], n, p=[0.45, 0.3, 0.2, 0.05])),
+            "income": np.r_[rng.normal(20, 1, n // 2), rng.normal(80, 1, n - n // 2)],
+            "owner": rng.rand(n) > 0.5,
+            "city": rng.choice(["north", "south"], n).astype(object),
+        }
+    )
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _table()
+    gan = GANAugmenter(**TINY)
+    X_res, y_res = gan.fit_resample(X, y)
+    return gan, X, y, X_res, y_res
+
+
+# -- the sampler contract -----------------------------------------------------
+
+
+def test_fit_resample_returns_the_original_rows_in_order_then_balances_the_classes(fitted):
+    gan, X, y, X_res, y_res = fitted
+    pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X)
+    np.testing.assert_array_equal(y_res[: len(y)], y)
+    assert np.bincount(y_res).tolist() == [90, 90]
+    assert gan.sampling_strategy_ == {1: 60}
+    assert np.array_equal(gan.sample_weight_, np.ones(len(y_res)))
+
+
+def test_synthetic_tables_keep_columns_dtypes_categories_and_ranges(fitted):
+    gan, X, _, X_res, _ = fitted
+    new = X_res.iloc[len(X) :]
+    assert list(new.columns) == list(X.columns)
+    assert new.dtypes.equals(X.dtypes)
+    assert list(new["job"].cat.categories) == list(X["job"].cat.categories)
+    assert set(new["city"]) <= {"north", "south"}
+    assert new["age"].between(X["age"].min(), X["age"].max()).all()
+    assert new["income"].between(X["income"].min(), X["income"].max()).all()
+
+
+@pytest.mark.parametrize(
+    "strategy, expected",
+    [(40, {0: 30, 1: 10}), (10, {0: 8, 1: 2}), ({0: 100, 1: 50}, {0: 10, 1: 20}), ("all", {0: 0, 1: 60}), (0.5, {1: 15})],
+)
+def test_sampling_strategy_follows_imbalanced_learn_or_adds_a_number_of_rows(strategy, expected):
+    X, y = _table()
+    gan = GANAugmenter(sampling_strategy=strategy, **{**TINY, "epochs": 1})
+    X_res, y_res = gan.fit_resample(X, y)
+    assert dict(gan.sampling_strategy_) == expected
+    added = np.bincount(np.asarray(y_res)[len(y) :], minlength=2)
+    assert {k: int(added[k]) for k in expected} == expected
+
+
+def test_sample_conditions_on_one_class_or_per_row_classes(fitted):
+    gan = fitted[0]
+    rows, labels = gan.sample(7, y=1, random_state=0)
+    assert len(rows) == 7 and labels.tolist() == [1] * 7
+    rows, labels = gan.sample(3, y=[0, 1, 0], random_state=0)
+    assert labels.tolist() == [0, 1, 0]
+    rows, labels = gan.sample(400, random_state=0)
+    assert 0.15 < labels.mean() < 0.35  # the training proportions (25%) when no class is asked for
+
+
+def test_sample_is_reproducible_with_a_seed_and_varies_without_one(fitted):
+    gan = fitted[0]
+    first, _ = gan.sample(20, random_state=3)
+    again, _ = gan.sample(20, random_state=3)
+    other, _ = gan.sample(20, random_state=4)
+    pd.testing.assert_frame_equal(first, again)
+    assert not first.equals(other)
+
+
+def test_sample_rejects_unknown_labels_and_wrong_lengths(fitted):
+    gan = fitted[0]
+    with pytest.raises(ValueError, match="not seen in fit"):
+        gan.sample(2, y=5)
+    with pytest.raises(ValueError, match="one label per row"):
+        gan.sample(3, y=[0, 1])
+    with pytest.raises(ValueError, match="n_samples"):
+        gan.sample(-1)
+
+
+def test_unconditional_fit_samples_rows_only():
+    X, _ = _table()
+    gan = GANAugmenter(**{**TINY, "epochs": 1}).fit(X)
+    rows = gan.sample(5, random_state=0)
+    assert isinstance(rows, pd.DataFrame) and rows.shape == (5, X.shape[1])
+    assert gan.classes_ is None
+    with pytest.raises(ValueError, match="without class labels"):
+        gan.sample(5, y=1)
+
+
+def test_transform_passes_data_through_and_plain_pipelines_fail_loudly(fitted):
+    gan, X, y, _, _ = fitted
+    assert gan.transform(X) is X
+    with pytest.raises(TypeError, match="sklearn_adv.pipeline"):
+        sklearn_make_pipeline(clone(gan), LogisticRegression()).fit(X.select_dtypes("number"), y)
+
+
+def test_works_in_our_pipeline_and_in_grid_search():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] > 0.8).astype(int)
+    model = make_pipeline(GANAugmenter(**{**TINY, "epochs": 1}), LogisticRegression())
+    search = GridSearchCV(model, {"ganaugmenter__generator__hidden_units": [(8,), (16,)]}, cv=2).fit(X, y)
+    assert search.best_params_["ganaugmenter__generator__hidden_units"] in [(8,), (16,)]
+    assert search.predict(X).shape == (80,)
+
+
+# -- tables -------------------------------------------------------------------
+
+
+def test_training_by_sampling_draws_categories_with_log_frequency():
+    counts = np.array([90, 9, 1])
+    category = np.repeat(np.arange(3), counts)
+    real = np.eye(3, dtype=np.float32)[category]
+    row_weights, cond_weights = _training_by_sampling(real, [(0, 3)], None, 0)
+    p_category = np.bincount(category, weights=row_weights) / row_weights.sum()
+    np.testing.assert_allclose(p_category, np.log1p(counts) / np.log1p(counts).sum())
+    np.testing.assert_allclose(cond_weights, 1.0)
+
+
+def test_missing_values_are_modelled_with_an_indicator():
+    X, y = _table()
+    X["income"] = X["income"].mask(np.arange(len(X)) % 3 == 0)
+    gan = GANAugmenter(**{**TINY, "epochs": 1}).fit(X, y)
+    assert "income_missing" in gan.encoder_.get_feature_names_out()
+    rows, _ = gan.sample(300, random_state=0)
+    assert 0 < rows["income"].isna().mean() < 1
+
+
+def test_discriminator_scores_records_and_generator_is_a_torch_module(fitted):
+    gan, X, _, _, _ = fitted
+    scores = gan.discriminator_(X.iloc[:9])
+    assert scores.shape == (9,) and np.isfinite(scores).all()
+    assert isinstance(gan.discriminator_.module, torch.nn.Module)
+    assert isinstance(gan.generator_, torch.nn.Module)
+    z = torch.zeros(2, gan.noise_dim)
+    cond_dim = 2 + sum(stop - start for start, stop in gan._cond_spans_)
+    assert gan.generator_(z, torch.zeros(2, cond_dim)).shape == (2, gan.encoder_.n_features_out_)
+
+
+def test_history_records_both_losses_and_verbose_prints_them(capsys):
+    X, y = _table()
+    gan = GANAugmenter(**{**TINY, "verbose": 1}).fit(X, y)
+    for key in ("generator_loss", "discriminator_loss", "auxiliary_accuracy"):
+        assert len(gan.history_[:, key]) == TINY["epochs"]
+    assert "discriminator_loss" in capsys.readouterr().out
+
+
+def test_pickle_keeps_the_generator(fitted):
+    gan = fitted[0]
+    restored = pickle.loads(pickle.dumps(gan))
+    pd.testing.assert_frame_equal(restored.sample(10, random_state=1)[0], gan.sample(10, random_state=1)[0])
+    np.testing.assert_allclose(restored.discriminator_(fitted[1].iloc[:5]), gan.discriminator_(fitted[1].iloc[:5]))
+
+
+@pytest.mark.parametrize(
+    "params, X, y, match",
+    [
+        ({}, np.array([["a", 1.0], ["b", 2.0]] * 10, dtype=object), None, "could not convert"),
+        ({"pac": 50}, np.zeros((20, 2)), None, "pac"),
+        ({}, np.random.RandomState(0).normal(size=(20, 2)), np.linspace(0, 1, 20), "class labels"),
+        ({}, np.random.RandomState(0).normal(size=(20, 2)), np.zeros(20), "single class"),
+        ({"loss": "nope"}, np.zeros((20, 2)), None, "Unknown gan_loss"),
+        ({"image_shape": (3, 3)}, np.zeros((20, 8)), None, "image_shape"),
+    ],
+)
+def test_bad_input_raises_before_training(params, X, y, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        GANAugmenter(**{**TINY, **params}).fit(X, y)
+
+
+# -- images -------------------------------------------------------------------
+
+
+def _images(n=48):
+    rng = np.random.RandomState(0)
+    y = np.arange(n) % 2
+    images = rng.uniform(0, 4, size=(n, 8, 8))
+    images[y == 1, :, :4] += 10  # class 1 is bright on the left
+    return images, y
+
+
+@pytest.mark.parametrize("layout", ["hw", "chw", "flat"])
+def test_images_come_back_in_the_input_layout_and_value_range(layout):
+    images, y = _images()
+    X = {"hw": images, "chw": images[:, None], "flat": images.reshape(len(images), -1)}[layout]
+    params = {"image_shape": (8, 8)} if layout == "flat" else {}
+    gan = GANAugmenter(
+        epochs=1, batch_size=16, noise_dim=8, generator__channels=(8, 4), discriminator__channels=(4, 8),
+        random_state=0, **params,
+    )
+    X_res, _ = gan.fit_resample(X, y)
+    new, _ = gan.sample(6, y=1, random_state=0)
+    assert new.shape == (6, *X.shape[1:])
+    assert new.min() >= images.min() and new.max() <= images.max()
+    assert gan.discriminator_(X[:4]).shape == (4,)
+    assert X_res.shape[1:] == X.shape[1:]
+
+
+def test_dcgan_generator_makes_images_of_any_size():
+    assert DCGANGenerator(12, (3, 7, 10))(torch.zeros(2, 12)).shape == (2, 3, 7, 10)
+
+
+# -- losses and the engine ---------------------------------------------------------
+
+
+def test_losses_are_registered_plugins():
+    assert {"bce", "acgan", "wgan_gp"} <= set(plugins.available("gan_loss"))
+
+
+def test_gradient_penalty_vanishes_for_a_critic_with_unit_gradient():
+    w = torch.tensor([0.6, 0.8])
+    real, fake = torch.randn(6, 2), torch.randn(6, 2)
+    assert gradient_penalty(lambda x: x @ w, real, fake).item() == pytest.approx(0.0, abs=1e-10)
+    assert gradient_penalty(lambda x: 2 * x @ w, real, fake).item() == pytest.approx(1.0)
+
+
+def test_wgan_gp_loss_and_spectral_norm_train():
+    X, y = _table()
+    gan = GANAugmenter(loss="wgan_gp", spectral_norm=True, **{**TINY, "epochs": 1}).fit(X, y)
+    parametrized = [m for m in gan.discriminator_.module.modules() if hasattr(m, "parametrizations")]
+    assert parametrized
+    assert np.isfinite(gan.history_[:, "discriminator_loss"]).all()
+
+
+def test_weighted_row_loader_draws_whole_packs_by_weight():
+    from skorch.dataset import Dataset
+
+    dataset = Dataset({"real": np.arange(10, dtype=np.float32)[:, None]}, None)
+    torch.manual_seed(0)
+    loader = weighted_row_loader(dataset, batch_size=7, weights=np.r_[np.zeros(9), 1.0], pac=3)
+    batches = [Xi["real"] for Xi, _ in loader]
+    assert len(batches) == 2 and all(b.shape == (6, 1) for b in batches)
+    assert all((b == 9).all() for b in batches)
+
+
+def test_gannet_stops_with_a_clear_error_when_training_diverges():
+    X, y = _table()
+    with pytest.raises(FloatingPointError, match="diverged"):
+        GANAugmenter(learning_rate=1e30, loss="wgan_gp", **{**TINY, "epochs": 3}).fit(X.select_dtypes("number"), y)
+
+
+# -- statistics (slow) -----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_rows_generated_for_a_class_look_like_that_class_and_cover_both_modes():
+    rng = np.random.RandomState(0)
+    n = 600
+    y = rng.randint(0, 2, n)
+    X = pd.DataFrame(
+        {
+            "x": np.where(y == 1, 3.0, -3.0) + rng.normal(0, 0.5, n),
+            "bimodal": np.where(rng.rand(n) < 0.5, -10.0, 10.0) + rng.normal(0, 0.3, n),
+        }
+    )
+    gan = GANAugmenter(epochs=60, batch_size=100, random_state=0).fit(X, y)
+    rows, labels = gan.sample(1000, random_state=0)
+    clf = LogisticRegression().fit(rows[["x"]], labels)
+    assert clf.score(X[["x"]], y) > 0.9
+    near_modes = (rows["bimodal"].abs() - 10).abs() < 3
+    assert near_modes.mean() > 0.7
+    assert 0.25 < (rows["bimodal"] > 0).mean() < 0.75

@@ -1,0 +1,146 @@
+"""quality_report: memorization, diversity, fidelity and utility of synthetic data, and its plots."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+from sklearn_adv.augmentation.quality import (  # noqa: E402
+    birthday_support,
+    plot_distance_to_closest_record,
+    plot_image_neighbours,
+    plot_marginals,
+    quality_report,
+)
+
+
+def _population(n, seed, shift=0.0):
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 2, n)
+    X = rng.normal(size=(n, 3)) + y[:, None] + shift
+    return X, y
+
+
+def _values(report):
+    return report.set_index("metric")["value"]
+
+
+def test_copies_of_training_rows_are_flagged_as_memorised():
+    X_train, _ = _population(300, 0)
+    X_holdout, _ = _population(300, 1)
+    values = _values(quality_report(X_train, X_train[:150], X_holdout, sections=["memorization"]))
+    assert values["exact copy fraction"] == 1.0
+    assert values["DCR ratio (median)"] == 0.0
+    assert values["closer than holdout fraction"] == 1.0
+
+
+def test_fresh_rows_from_the_population_are_as_far_as_holdout_rows():
+    X_train, _ = _population(400, 0)
+    X_holdout, _ = _population(400, 1)
+    X_fresh, _ = _population(400, 2)
+    values = _values(quality_report(X_train, X_fresh, X_holdout, sections=["memorization"]))
+    assert values["exact copy fraction"] == 0.0
+    assert 0.8 < values["DCR ratio (median)"] < 1.25
+
+
+def test_birthday_support_is_small_for_few_distinct_rows_and_a_lower_bound_for_continuous_ones():
+    rng = np.random.RandomState(0)
+    few = np.repeat(rng.normal(size=(10, 2)), 50, axis=0)
+    support, lower_bound = birthday_support(few, threshold=1e-9)
+    assert support <= 64 and not lower_bound  # collisions appear in batches of about sqrt(10) rows
+    support, lower_bound = birthday_support(rng.normal(size=(500, 2)), threshold=1e-9)
+    assert lower_bound and support == 256.0**2
+
+
+def test_a_collapsed_generator_has_a_tiny_support_ratio():
+    X_train, y_train = _population(600, 0)
+    collapsed = np.repeat(X_train[:3], 200, axis=0)
+    values = _values(quality_report(X_train, collapsed, sections=["diversity"]))
+    assert values["birthday support ratio"] < 0.01
+
+
+def test_class_and_category_coverage_count_what_synthetic_rows_miss():
+    rng = np.random.RandomState(0)
+    n = 400
+    train = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "colour": pd.Categorical(rng.choice(["red", "green", "blue"], n, p=[0.6, 0.395, 0.005])),
+            "size": rng.choice(["S", "L"], n).astype(object),
+        }
+    )
+    synth = train[train["colour"] == "red"].reset_index(drop=True)
+    y_train = np.arange(n) % 3
+    values = _values(quality_report(train, synth, y_train=y_train, y_synthetic=np.zeros(len(synth), int),
+                                    sections=["diversity"]))
+    assert values["category coverage"] == pytest.approx(3 / 5)  # red, S, L of red, green, blue, S, L
+    assert values["rare category coverage"] == 0.0  # blue
+    assert values["class coverage"] == pytest.approx(1 / 3)
+
+
+def test_fidelity_tells_a_shifted_generator_from_a_faithful_one():
+    X_train, _ = _population(500, 0)
+    X_same, _ = _population(500, 1)
+    X_shifted, _ = _population(500, 1, shift=2.0)
+    same = _values(quality_report(X_train, X_same, sections=["fidelity"]))
+    shifted = _values(quality_report(X_train, X_shifted, sections=["fidelity"]))
+    assert same["detector ROC AUC"] < 0.65 < 0.9 < shifted["detector ROC AUC"]
+    assert same["marginal distance (mean)"] < 0.15 < 0.5 < shifted["marginal distance (mean)"]
+    assert same["correlation difference"] < 0.15
+
+
+def test_utility_compares_synthetic_training_with_real_training():
+    X_train, y_train = _population(300, 0)
+    X_holdout, y_holdout = _population(300, 1)
+    report = quality_report(
+        X_train, X_train, X_holdout, y_train=y_train, y_synthetic=1 - y_train, y_holdout=y_holdout,
+        estimator=LogisticRegression(), sections=["utility"],
+    ).set_index("metric")
+    # Labels flipped: a model trained on the synthetic rows is worse than chance, the real one is good.
+    assert report.loc["TSTR ROC AUC", "value"] < 0.3 < 0.8 < report.loc["TSTR ROC AUC", "reference"]
+    assert {"TSTR macro F1", "real+synthetic accuracy"} <= set(report.index)
+
+
+def test_report_on_mixed_frames_with_missing_values_has_every_section():
+    rng = np.random.RandomState(0)
+    n = 200
+    frame = pd.DataFrame({"age": rng.randint(18, 80, n).astype(float), "job": rng.choice(["a", "b"], n).astype(object)})
+    frame.loc[::7, "age"] = np.nan
+    frame.loc[::11, "job"] = None
+    y = rng.randint(0, 2, n)
+    report = quality_report(frame.iloc[:100], frame.iloc[100:150], frame.iloc[150:], y_train=y[:100],
+                            y_synthetic=y[100:150], y_holdout=y[150:])
+    assert set(report["section"]) == {"memorization", "diversity", "fidelity", "utility"}
+    assert list(report.columns) == ["section", "metric", "value", "reference", "description"]
+
+
+def test_images_are_compared_as_flattened_pixels():
+    rng = np.random.RandomState(0)
+    images = rng.uniform(size=(60, 8, 8))
+    values = _values(quality_report(images[:30], images[:10], images[30:], sections=["memorization"]))
+    assert values["exact copy fraction"] == 1.0
+
+
+def test_bad_arguments_raise():
+    X, _ = _population(20, 0)
+    with pytest.raises(ValueError, match="sections"):
+        quality_report(X, X, sections=["beauty"])
+    with pytest.raises(TypeError, match="format"):
+        quality_report(pd.DataFrame(X), X)
+
+
+def test_plots_draw_neighbours_dcr_and_marginals():
+    rng = np.random.RandomState(0)
+    images = rng.uniform(size=(40, 8, 8))
+    fig = plot_image_neighbours(images, images[:5], n_images=5, n_neighbours=2)
+    assert len(fig.axes) == 15
+    X_train, _ = _population(100, 0)
+    X_holdout, _ = _population(100, 1)
+    ax = plot_distance_to_closest_record(X_train, X_holdout[:50], X_holdout[50:])
+    assert len(ax.patches) > 0
+    frame = pd.DataFrame({"x": X_train[:, 0], "c": rng.choice(["a", "b"], 100).astype(object)})
+    assert len(plot_marginals(frame, frame, n_columns=2).axes) == 2
