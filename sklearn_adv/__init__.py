@@ -1,7 +1,8 @@
 """Adversarial training and data augmentation as scikit-learn estimators."""
 
 from sklearn_adv.augmentation import GANAugmenter, MixupTransformer
+from sklearn_adv.domain import DomainAdversarialClassifier
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MixupTransformer", "GANAugmenter"]
+__all__ = ["MixupTransformer", "GANAugmenter", "DomainAdversarialClassifier"]

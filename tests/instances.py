@@ -20,6 +20,12 @@ QUICK_PARAMS = {
         "numeric": "standard",  # mode-specific mixtures are tested in tests/augmentation/test_gan.py
         "random_state": 0,
     },
+    "DomainAdversarialClassifier": {
+        "max_epochs": 3,
+        "batch_size": 16,
+        "on_missing_target": "warn",  # scikit-learn's checks pass no y == -1 rows
+        "random_state": 0,
+    },
 }
 
 
@@ -57,12 +63,22 @@ EXPECTED_FAILED_CHECKS = {
             )
         },
     },
+    "DomainAdversarialClassifier": {
+        "check_classifiers_classes": "y == -1 marks unlabelled target rows (scikit-learn's semi-supervised convention), so -1 cannot be a class",
+        "check_do_not_raise_errors_in_init_or_set_params": "the check passes the **role_params catch-all by its name; only role-prefixed keys (encoder__...) are accepted",
+    },
 }
 
 # Zero-argument callables returning a valid (X, y) for an estimator whose fit
 # needs more than rows and binary labels (the default: 40 rows, 4 features,
 # labels 0/1). The checks corrupt these data to test bad inputs.
-FIT_DATA = {}
+FIT_DATA = {
+    # 24 labelled source rows and 16 unlabelled (y == -1), shifted target rows.
+    "DomainAdversarialClassifier": lambda: (
+        np.vstack([np.random.RandomState(0).normal(size=(24, 4)), np.random.RandomState(1).normal(1.0, 1.0, size=(16, 4))]),
+        np.r_[[0, 1] * 12, [-1] * 16],
+    ),
+}
 
 # Our own checks in test_common.py that do not apply to an estimator, with the reason.
 SKIP_OWN_CHECKS = {

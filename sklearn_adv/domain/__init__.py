@@ -1,0 +1,22 @@
+"""Domain adaptation: learn from labelled source rows and unlabelled target rows.
+
+:class:`DomainAdversarialClassifier` (DANN), label-free model-selection
+scorers for :class:`~sklearn.model_selection.GridSearchCV`, and a plot of
+source and target features before and after adaptation.
+"""
+
+from sklearn_adv.domain.dann import DomainAdversarialClassifier
+from sklearn_adv.domain.plotting import plot_domain_features
+from sklearn_adv.domain.scorers import (
+    domain_classifier_accuracy,
+    importance_weighted_accuracy,
+    target_entropy_score,
+)
+
+__all__ = [
+    "DomainAdversarialClassifier",
+    "domain_classifier_accuracy",
+    "importance_weighted_accuracy",
+    "plot_domain_features",
+    "target_entropy_score",
+]

@@ -1,0 +1,730 @@
+"""Domain-adversarial neural network (DANN) as a scikit-learn classifier."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+from skorch.callbacks import EarlyStopping
+from skorch.helper import predefined_split
+from torch import nn
+
+from sklearn_adv.nn.adversarial import AdversarialNet
+from sklearn_adv.nn.callbacks import AnnealLR
+from sklearn_adv.nn.data import as_network_input, check_image_shape
+from sklearn_adv.nn.networks import build_network, output_size
+from sklearn_adv.nn.params import RoleParamsMixin
+from sklearn_adv.nn.sampling import balanced_loader, batched_loader
+from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
+
+UNLABELLED = -1
+
+_OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+# Defaults of the networks built when a role is None; role__param
+# hyperparameters override them key by key.
+_DEFAULT_ROLE_PARAMS = {
+    "encoder": {"mlp": {"hidden_units": (64, 64)}, "convnet": {}},
+    "head": {"mlp": {"hidden_units": ()}},
+    "domain_head": {"mlp": {"hidden_units": (64,)}},
+}
+
+
+class _EncoderHead(nn.Module):
+    """The main module of the adversarial net: ``x -> (head(encoder(x)), encoder(x))``."""
+
+    def __init__(self, encoder, head):
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+
+    def forward(self, X):
+        features = self.encoder(X).reshape(len(X), -1)
+        return self.head(features), features
+
+
+class _RowsDataset(torch.utils.data.Dataset):
+    """Training rows held as tensors and fetched a whole batch at a time (``dataset[indices]``).
+
+    skorch's own ``Dataset`` indexes a dict of targets through scikit-learn's
+    generic indexing at every batch, which costs more than a small network's
+    step; the engine's loaders pass arrays of indices, which this serves with
+    one tensor indexing per array.
+    """
+
+    def __init__(self, X, y):
+        self.X = torch.as_tensor(X)
+        self.y = {key: torch.as_tensor(value) for key, value in y.items()}
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, index):
+        index = torch.as_tensor(index)
+        return self.X[index], {key: value[index] for key, value in self.y.items()}
+
+
+class _DANNNet(AdversarialNet):
+    """The engine's adversarial net, taking an already built domain head.
+
+    skorch refuses a ``torch.nn.Module`` instance for an attribute it does not
+    know as a prefix, so ``adversary`` is named among the prefixes; being
+    known, the built ``adversary_`` must then be registered as a module by
+    hand, so that the optimizer trains it and devices move it.
+    """
+
+    prefixes_ = AdversarialNet.prefixes_ + ["adversary"]
+
+    def initialize_module(self):
+        super().initialize_module()
+        self._register_attribute("adversary_", self.adversary_, prefixes=False)
+        self._training_mode = None
+        return self
+
+    def _set_training(self, training=True):
+        # skorch switches every module's mode at every batch; switching only
+        # when the mode changes saves a good part of a small network's step.
+        if getattr(self, "_training_mode", None) is not training:
+            super()._set_training(training)
+            self._training_mode = training
+
+
+class DomainAdversarialClassifier(
+    RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin, BaseEstimator
+):
+    """Domain-adversarial neural network (DANN): learn from labelled source rows and unlabelled target rows.
+
+    DANN (Ganin et al. 2016) trains three networks at once: an **encoder**
+    that maps inputs to features, a label **head** that predicts the class
+    from the features of the labelled (source) rows, and a **domain head**
+    that tries to tell source rows from target rows by their features. A
+    gradient-reversal layer between the encoder and the domain head makes the
+    encoder learn features on which the domain head fails: features that
+    predict the label and look the same in both domains, so the label head
+    carries over to the target domain.
+
+    Unlabelled target rows are marked with ``y == -1``, scikit-learn's
+    semi-supervised convention (:class:`~sklearn.semi_supervised.SelfTrainingClassifier`),
+    so the estimator works unchanged in :class:`~sklearn.pipeline.Pipeline`,
+    :func:`~sklearn.model_selection.cross_val_score` and
+    :class:`~sklearn.model_selection.GridSearchCV`. Several source or target
+    domains may be given instead by a ``sample_domain`` fit parameter
+    (skada's convention).
+
+    Read more in the :ref:`User Guide <dann>`.
+
+    Parameters
+    ----------
+    encoder : None, str, torch.nn.Module class or instance, default=None
+        The feature extractor. ``None`` builds the default for the data: an
+        :class:`~sklearn_adv.nn.MLP` with two hidden layers of 64 units for
+        rows, a :class:`~sklearn_adv.nn.ConvNet` for images. A name is looked
+        up in the ``network`` plugin registry; a class is called as
+        ``cls(in_shape, None, **encoder__params)`` and must expose
+        ``out_features`` or produce flat features.
+    head : None, str, torch.nn.Module class or instance, default=None
+        The label predictor on the features; ``None`` is a linear layer
+        (an MLP without hidden layers). A class is called as
+        ``cls((n_features,), n_classes, **head__params)``.
+    domain_head : None, str, torch.nn.Module class or instance, default=None
+        The domain classifier on the features, with one output per domain
+        class (two: source and target); ``None`` is an MLP with one hidden
+        layer of 64 units.
+    adversary_weight : float, default=1.0
+        The weight of the domain loss (the gradient-reversal scale) at the end
+        of its ``schedule``: the paper's lambda. 0 trains a source-only model
+        with the same networks, a fair baseline.
+    schedule : {"ganin", "constant"} or callable, default="ganin"
+        How the adversary's weight grows with the fraction ``p`` of training
+        done: ``"ganin"`` is the paper's ``2 / (1 + exp(-10 p)) - 1``, which
+        lets the label head learn first; a callable maps ``p`` to a factor.
+    lr_annealing : bool, default=True
+        Anneal the learning rate as the paper does,
+        ``lr / (1 + 10 p) ** 0.75`` (:class:`~sklearn_adv.nn.AnnealLR`).
+    balance_domains : bool, default=True
+        Train on batches with as many source rows as target rows (the
+        smaller domain is revisited more often). If False, batches are drawn
+        uniformly from all rows.
+    max_epochs : int, default=100
+        Number of passes; an epoch has ``ceil(n_rows / batch_size)`` batches.
+    batch_size : int, default=64
+        Rows per batch, source and target together: with
+        ``balance_domains=True``, half of each (skada's ``batch_size`` counts
+        the rows of one domain, so 128 here matches its 64).
+    lr : float, default=1e-3
+        Initial learning rate.
+    optimizer : {"adam", "sgd"} or torch.optim.Optimizer class, default="adam"
+        ``"sgd"`` uses momentum 0.9, as in the paper.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the labelled rows (stratified)
+        and stop when their label loss has not improved for
+        ``n_iter_no_change`` epochs, keeping the best epoch's weights. The
+        adversary's schedule still runs over ``max_epochs``.
+    validation_fraction : float, default=0.1
+        Fraction of the labelled rows held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Added to the net's own (progress, divergence guard, learning-rate
+        annealing, early stopping).
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``.
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` when images come as flat rows. Images
+        given as ``(n, H, W)`` or ``(n, C, H, W)`` arrays need no shape.
+    on_missing_target : {"raise", "warn"}, default="raise"
+        What ``fit`` does when no row is an unlabelled target row: raise a
+        ``ValueError`` (a DANN without target rows is a mistake), or warn and
+        train the networks on the labelled rows alone.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the batches and the validation split. An
+        int makes fits on the CPU reproducible.
+    verbose : int, default=0
+        ``> 0`` prints skorch's table of per-epoch losses.
+    **role_params : dict
+        Hyperparameters of the networks, prefixed by their role:
+        ``encoder__hidden_units=(32,)``, ``domain_head__dropout=0.2``,
+        ``head__hidden_units=(16,)``. They work with ``set_params`` and
+        :class:`~sklearn.model_selection.GridSearchCV` (see
+        :class:`~sklearn_adv.nn.params.RoleParamsMixin`) and override the
+        defaults listed above key by key.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen among labelled rows.
+    net_ : sklearn_adv.nn.AdversarialNet
+        The trained skorch net; ``net_.module_.encoder``, ``net_.module_.head``
+        and ``net_.adversary_`` are the three networks.
+    history_ : skorch History
+        Per epoch: ``main_loss`` (the label loss on labelled rows),
+        ``adversary_loss`` (the domain loss), ``adversary_accuracy`` (the
+        domain head's accuracy), ``adversary_weight`` per batch, and
+        ``valid_loss`` with early stopping.
+    n_domains_ : int
+        Number of domain classes the domain head separates.
+    domains_ : ndarray of int of shape (`n_domains_`,)
+        The ``sample_domain`` value of each column of the domain head: source
+        domains first, then target domains; ``[1, -1]`` without ``sample_domain``.
+    n_features_in_ : int
+        Number of features (columns, or channels for image arrays) seen in fit.
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` is a DataFrame with string column names.
+    tabular_encoder_ : TabularEncoder or None
+        The one-hot/standardising encoder fitted when ``X`` is a DataFrame
+        with categorical columns; None otherwise.
+
+    See Also
+    --------
+    sklearn_adv.domain.target_entropy_score : Label-free model selection.
+    sklearn_adv.domain.plot_domain_features : Source and target features in 2-D.
+
+    Notes
+    -----
+    The unlabelled marker is the integer ``-1``. In arrays of strings or
+    objects the string ``"-1"`` is also read as unlabelled, so a class cannot
+    be called ``"-1"``. Labels ``{-1, 1}`` (a common binary coding) are
+    therefore read as "unlabelled" and "class 1": recode them first.
+
+    With ``sample_domain``, rows with a positive domain are source rows and
+    rows with a negative domain are target rows, whose labels must be -1
+    (skada's convention). With more than two domains, the domain head
+    classifies every domain (multi-source adaptation); batches still balance
+    source rows against target rows.
+
+    Inputs are not rescaled, except DataFrames with categorical columns,
+    which are one-hot encoded with numeric columns standardised
+    (:class:`~sklearn_adv.nn.tabular.TabularEncoder`). Standardise numeric
+    inputs yourself (e.g. in a Pipeline) for best results.
+
+    References
+    ----------
+    Ganin, Ustinova, Ajakan, Germain, Larochelle, Laviolette, Marchand &
+    Lempitsky (2016). Domain-Adversarial Training of Neural Networks. JMLR
+    17(59):1-35.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_moons
+    >>> from sklearn_adv.domain import DomainAdversarialClassifier
+    >>> X_s, y_s = make_moons(200, noise=0.1, random_state=0)
+    >>> theta = np.radians(30)
+    >>> rotation = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    >>> X_t = make_moons(200, noise=0.1, random_state=1)[0] @ rotation.T
+    >>> X = np.vstack([X_s, X_t])
+    >>> y = np.concatenate([y_s, np.full(200, -1)])  # -1: unlabelled target rows
+    >>> clf = DomainAdversarialClassifier(max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict(X_t).shape
+    (200,)
+    >>> clf.transform(X_t).shape
+    (200, 64)
+    """
+
+    _roles = ("encoder", "head", "domain_head")
+
+    _parameter_constraints = {
+        "encoder": [None, str, type, nn.Module],
+        "head": [None, str, type, nn.Module],
+        "domain_head": [None, str, type, nn.Module],
+        "adversary_weight": [Interval(Real, 0, None, closed="left")],
+        "schedule": [StrOptions({"ganin", "constant"}), callable],
+        "lr_annealing": ["boolean"],
+        "balance_domains": ["boolean"],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "callbacks": [list, None],
+        "device": [str, torch.device],
+        "image_shape": [tuple, list, None],
+        "on_missing_target": [StrOptions({"raise", "warn"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        encoder=None,
+        head=None,
+        domain_head=None,
+        *,
+        adversary_weight=1.0,
+        schedule="ganin",
+        lr_annealing=True,
+        balance_domains=True,
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        optimizer="adam",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        image_shape=None,
+        on_missing_target="raise",
+        random_state=None,
+        verbose=0,
+        **role_params,
+    ):
+        self.encoder = encoder
+        self.head = head
+        self.domain_head = domain_head
+        self.adversary_weight = adversary_weight
+        self.schedule = schedule
+        self.lr_annealing = lr_annealing
+        self.balance_domains = balance_domains
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.callbacks = callbacks
+        self.device = device
+        self.image_shape = image_shape
+        self.on_missing_target = on_missing_target
+        self.random_state = random_state
+        self.verbose = verbose
+        self._store_role_params(role_params)
+
+    # -- fit ----------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_domain=None):
+        """Train the encoder, the label head and the domain head.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features), or images \
+                (n_samples, H, W) / (n_samples, C, H, W)
+            Source and target rows together.
+        y : array-like of shape (n_samples,)
+            Class labels of source rows; ``-1`` for unlabelled target rows.
+        sample_domain : array-like of int of shape (n_samples,), default=None
+            Domain of each row: positive for source domains, negative for
+            target domains (skada's convention). None reads the domains from
+            ``y``: labelled rows are source, ``-1`` rows are target. Route it
+            through a Pipeline or GridSearchCV with
+            ``set_fit_request(sample_domain=True)``.
+
+        Returns
+        -------
+        self : DomainAdversarialClassifier
+        """
+        device = resolve_device(self.device)
+        X = self._validate_X(X, reset=True)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                "give class labels for source rows and -1 for unlabelled target rows."
+            )
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        unlabelled = _unlabelled_mask(y)
+        is_target, domain_codes = self._check_domains(unlabelled, sample_domain, len(y))
+        labels = y[~unlabelled]
+        if len(labels) == 0:
+            raise ValueError(
+                "y has no labelled row: every label is -1 (unlabelled). DANN needs class labels for the source rows."
+            )
+        check_classification_targets(labels)
+        if labels.dtype.kind == "O":
+            labels = labels.astype(str) if all(isinstance(v, str) for v in labels) else labels
+        self.classes_ = np.unique(labels)
+        if len(self.classes_) < 2:
+            hint = " Labels -1 mark unlabelled rows; recode classes {-1, 1} first." if unlabelled.any() else ""
+            raise ValueError(
+                f"y has only one class ({self.classes_[:1].tolist()[0]!r}) among its labelled rows; "
+                f"a classifier needs at least 2 classes.{hint}"
+            )
+        if not is_target.any():
+            if self.on_missing_target == "raise":
+                raise ValueError(
+                    "No target rows: mark unlabelled target-domain rows with y == -1 (or a negative "
+                    "sample_domain). Set on_missing_target='warn' to train on the labelled rows alone."
+                )
+            warnings.warn(
+                "No target rows (y == -1): training without domain adaptation.", UserWarning, stacklevel=2
+            )
+
+        X_net, in_shape = as_network_input(to_float32(X), self._image_shape(X))
+        self.in_shape_ = tuple(in_shape)
+        targets = np.zeros(len(y), dtype=np.int64)
+        targets[~unlabelled] = np.searchsorted(self.classes_, labels)
+        y_net = {
+            "target": targets,
+            "adversary": domain_codes,
+            "target_weight": (~unlabelled).astype(np.float32),
+        }
+
+        rng = np.random.RandomState(seed_from(self.random_state))
+        train_rows, valid_rows = self._split(unlabelled, targets, rng)
+        with torch_seed(rng.randint(np.iinfo(np.int32).max)):
+            self.net_ = self._build_net(in_shape, device, is_target[train_rows], valid_rows, X_net, y_net)
+            self.net_.fit(_RowsDataset(_rows(X_net, train_rows), _rows(y_net, train_rows)), None)
+        self.history_ = self.net_.history
+        self._n_features_out = _feature_size(self.net_.module_.encoder, in_shape)
+        return self
+
+    def _validate_X(self, X, *, reset):
+        """Validated float array; DataFrames with categorical columns go through a TabularEncoder."""
+        if reset:
+            self.tabular_encoder_ = _make_tabular_encoder(X)
+        if getattr(self, "tabular_encoder_", None) is not None:
+            _check_feature_names(self, X, reset=reset)
+            _check_n_features(self, X, reset=reset)
+            return self.tabular_encoder_.fit_transform(X) if reset else self.tabular_encoder_.transform(X)
+        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=[np.float32, np.float64])
+        if X.ndim > 4:
+            raise ValueError(f"X must be rows (n, n_features) or images (n, [C,] H, W); got shape {X.shape}.")
+        if not reset and X.ndim > 2 and X.shape[1:] != self.X_shape_[1:]:
+            raise ValueError(f"X has images of shape {X.shape[1:]}, but the model was fitted on {self.X_shape_[1:]}.")
+        if reset:
+            self.X_shape_ = (0, *X.shape[1:])
+        return X
+
+    def _image_shape(self, X):
+        if self.image_shape is None:
+            return None
+        if X.ndim != 2:
+            raise ValueError("image_shape applies to flat rows only; X already has an image shape.")
+        return check_image_shape(self.image_shape, X.shape[1])
+
+    def _check_domains(self, unlabelled, sample_domain, n_samples):
+        """Return (is_target mask, domain codes 0..n_domains-1), validating sample_domain.
+
+        Sets ``domains_``, the ``sample_domain`` value of each column of the
+        domain head: source domains first (ascending), then target domains
+        (-1, -2, ...). Without ``sample_domain`` it is ``[1, -1]``.
+        """
+        if sample_domain is None:
+            self.domains_ = np.array([1, -1])
+            self.n_domains_ = 2
+            return unlabelled, unlabelled.astype(np.int64)
+        sample_domain = np.asarray(sample_domain)
+        if sample_domain.ndim != 1 and not (sample_domain.ndim == 2 and sample_domain.shape[1] == 1):
+            raise ValueError(f"sample_domain must be 1-d with one entry per row, got shape {sample_domain.shape}.")
+        sample_domain = sample_domain.reshape(-1)
+        if len(sample_domain) != n_samples:
+            raise ValueError(f"sample_domain has {len(sample_domain)} entries but X has {n_samples} rows.")
+        is_integral = sample_domain.dtype.kind in "iu" or (
+            sample_domain.dtype.kind == "f"
+            and np.all(np.isfinite(sample_domain))
+            and np.all(sample_domain == np.round(sample_domain))
+        )
+        if not is_integral:
+            raise ValueError(
+                "sample_domain must hold integers: positive for source domains, negative for target domains; "
+                f"got dtype {sample_domain.dtype}."
+            )
+        sample_domain = sample_domain.astype(np.int64)
+        if np.any(sample_domain == 0):
+            raise ValueError("sample_domain must be positive (source) or negative (target), never 0.")
+        is_target = sample_domain < 0
+        if np.any(is_target & ~unlabelled):
+            raise ValueError(
+                f"{int(np.sum(is_target & ~unlabelled))} target rows (negative sample_domain) carry a class label "
+                "in y; the labels of target rows must be -1 (unlabelled)."
+            )
+        if np.any(~is_target & unlabelled):
+            raise ValueError(
+                f"{int(np.sum(~is_target & unlabelled))} source rows (positive sample_domain) have y == -1; "
+                "source rows need class labels, and unlabelled rows a negative sample_domain."
+            )
+        sources = np.unique(sample_domain[~is_target])
+        targets = -np.unique(-sample_domain[is_target])
+        if len(targets) == 0:
+            targets = np.array([-1])  # a target column that received no rows (on_missing_target="warn")
+        self.domains_ = np.concatenate([sources, targets])
+        self.n_domains_ = len(self.domains_)
+        order = np.argsort(self.domains_)
+        codes = order[np.searchsorted(self.domains_[order], sample_domain)]
+        return is_target, codes.astype(np.int64)
+
+    def _split(self, unlabelled, targets, rng):
+        """Training and validation row indices; validation holds labelled rows only."""
+        rows = np.arange(len(targets))
+        if not self.early_stopping:
+            return rows, None
+        labelled = rows[~unlabelled]
+        n_valid = int(np.ceil(self.validation_fraction * len(labelled)))
+        if n_valid < len(self.classes_) or len(labelled) - n_valid < len(self.classes_):
+            raise ValueError(
+                f"early_stopping needs a validation split with every class: validation_fraction="
+                f"{self.validation_fraction} of {len(labelled)} labelled rows is too small or too large."
+            )
+        train, valid = train_test_split(labelled, test_size=n_valid, stratify=targets[labelled], random_state=rng)
+        return np.sort(np.concatenate([train, rows[unlabelled]])), np.sort(valid)
+
+    def _build_net(self, in_shape, device, is_target_train, valid_rows, X_net, y_net):
+        encoder = _build_role(self.encoder, "encoder", in_shape, None, self.role_params("encoder"))
+        n_features = _feature_size(encoder, in_shape)
+        head = _build_role(self.head, "head", (n_features,), len(self.classes_), self.role_params("head"))
+        domain_head = _build_role(
+            self.domain_head, "domain_head", (n_features,), self.n_domains_, self.role_params("domain_head")
+        )
+        callbacks = [("anneal_lr", AnnealLR())] if self.lr_annealing else []
+        kwargs = {}
+        if valid_rows is not None:
+            kwargs["train_split"] = predefined_split(_RowsDataset(_rows(X_net, valid_rows), _rows(y_net, valid_rows)))
+            callbacks.append(
+                ("early_stopping", EarlyStopping(monitor="valid_loss", patience=self.n_iter_no_change, load_best=True))
+            )
+        else:
+            kwargs["train_split"] = None
+        if self.balance_domains and is_target_train.any():
+            kwargs["iterator_train"] = balanced_loader
+            kwargs["iterator_train__groups"] = is_target_train.astype(np.int8)
+        else:
+            kwargs["iterator_train"] = batched_loader
+            kwargs["iterator_train__shuffle"] = True
+        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
+        if self.optimizer == "sgd":
+            kwargs["optimizer__momentum"] = 0.9
+        user_callbacks = list(self.callbacks or [])
+        return _DANNNet(
+            _EncoderHead(encoder, head),
+            domain_head,
+            criterion=nn.CrossEntropyLoss(reduction="none"),
+            adversary_criterion=nn.CrossEntropyLoss(reduction="none"),
+            training="reversal",
+            adversary_weight=self.adversary_weight,
+            adversary_schedule=self.schedule,
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_valid=batched_loader,
+            callbacks=callbacks + user_callbacks,
+            device=device,
+            verbose=int(self.verbose),
+            **kwargs,
+        )
+
+    # -- predict --------------------------------------------------------------
+
+    def _network_input(self, X):
+        check_is_fitted(self, "net_")
+        X = self._validate_X(X, reset=False)
+        X_net, _ = as_network_input(to_float32(X), self._image_shape(X))
+        return X_net
+
+    def _forward(self, X):
+        """(logits, features) as numpy arrays."""
+        X_net = self._network_input(X)  # checks that the model is fitted first
+        logits, features = self.net_.forward(X_net, training=False, device="cpu")
+        return logits.numpy(), features.numpy()
+
+    def decision_function(self, X):
+        """Class scores (logits); for two classes, the logit of the second class over the first.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or images
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        logits, _ = self._forward(X)
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or images
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits, _ = self._forward(X)
+        return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or images
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        logits, _ = self._forward(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def transform(self, X):
+        """The learned, domain-invariant features (the encoder's output).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or images
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out)
+        """
+        _, features = self._forward(X)
+        return features
+
+    def predict_domain_proba(self, X):
+        """The domain head's probabilities, one column per entry of ``domains_``, a diagnostic.
+
+        Without ``sample_domain`` in fit, column 0 is the source and column 1
+        the target domain.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or images
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, `n_domains_`)
+        """
+        X_net = self._network_input(X)
+        logits = self.net_.adversary_predict(X_net)
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on the labelled rows of ``(X, y)``; rows with ``y == -1`` are ignored.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or images
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        y = column_or_1d(y)
+        labelled = ~_unlabelled_mask(y)
+        if not labelled.any():
+            raise ValueError("score needs labelled rows; every label in y is -1.")
+        rows = np.flatnonzero(labelled)
+        X_rows = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+        weights = None if sample_weight is None else np.asarray(sample_weight)[rows]
+        return accuracy_score(y[rows], self.predict(X_rows), sample_weight=weights)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _unlabelled_mask(y):
+    """Rows whose label is the unlabelled marker: -1, or "-1" among strings."""
+    y = np.asarray(y)
+    if y.dtype.kind in "iuf":
+        return y == UNLABELLED
+    if y.dtype.kind in "US":
+        return y == str(UNLABELLED)
+    if y.dtype.kind == "b":
+        return np.zeros(len(y), dtype=bool)
+    return np.fromiter(
+        (isinstance(v, (int, float, np.integer, np.floating, str)) and not isinstance(v, bool) and str(v) in ("-1", "-1.0") for v in y),
+        dtype=bool,
+        count=len(y),
+    )
+
+
+def _rows(data, rows):
+    if rows is None:
+        return data
+    if isinstance(data, dict):
+        return {key: value[rows] for key, value in data.items()}
+    return data[rows]
+
+
+def _build_role(spec, role, in_shape, out_features, params):
+    if spec is None or spec in ("mlp", "convnet"):
+        kind = spec or ("convnet" if len(in_shape) == 3 else "mlp")
+        params = {**_DEFAULT_ROLE_PARAMS[role].get(kind, {}), **params}
+        spec = kind
+    try:
+        return build_network(spec, in_shape, out_features, **params)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"Could not build the {role} network: {exc}") from exc
+
+
+def _feature_size(encoder, in_shape):
+    size = getattr(encoder, "out_features", None)
+    return int(size) if isinstance(size, Integral) else output_size(encoder, in_shape)
+
+
+def _make_tabular_encoder(X):
+    """A TabularEncoder for DataFrames with non-numeric columns, else None (plain numeric validation)."""
+    if not hasattr(X, "dtypes") or not hasattr(X, "columns"):
+        return None
+    if all(getattr(dtype, "kind", "O") in "iufb" for dtype in X.dtypes):
+        return None
+    from sklearn_adv.nn.tabular import TabularEncoder
+
+    return TabularEncoder(dtype=np.float32)

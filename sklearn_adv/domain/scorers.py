@@ -1,0 +1,193 @@
+"""Model selection without target labels: scorers for GridSearchCV.
+
+Each scorer is a callable ``scorer(estimator, X, y)`` that reads the
+unlabelled target rows (``y == -1``) and the labelled source rows of a
+validation fold, as :class:`~sklearn.model_selection.GridSearchCV` passes
+them, and returns a number where greater is better. None needs a target
+label.
+
+- :func:`target_entropy_score`: minus the mean entropy of the predicted
+  class probabilities on the target rows. Confident target predictions go
+  with well-aligned features; on digit shifts it picked the adversary weight
+  best of the rules tried.
+- :func:`importance_weighted_accuracy`: importance-weighted validation
+  (Sugiyama, Krauledat & Mueller 2007): source accuracy with each source row
+  weighted by an estimate of ``p_target(x) / p_source(x)``. Unbiased in
+  principle, but noisy, and it tends to prefer weak adaptation.
+- :func:`domain_classifier_accuracy`: how well a fresh classifier tells
+  source from target on the learned features (0.5 means indistinguishable).
+  A diagnostic, not a selection rule: it is not "greater is better".
+"""
+
+import numpy as np
+from scipy.special import xlogy
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import column_or_1d
+
+from sklearn_adv.domain.dann import _unlabelled_mask
+
+
+def _masks(X, y, scorer):
+    if y is None:
+        raise ValueError(f"{scorer} needs y with -1 marking the unlabelled target rows.")
+    y = column_or_1d(y)
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
+    target = _unlabelled_mask(y)
+    return y, target
+
+
+def _take(X, rows):
+    return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+
+
+def _flat(X, estimator=None):
+    """Numeric 2-D rows: categorical DataFrame columns encoded as the estimator saw them, images flattened."""
+    encoder = getattr(estimator, "tabular_encoder_", None)
+    if encoder is not None and hasattr(X, "columns"):
+        X = encoder.transform(X)
+    X = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
+    return X.reshape(len(X), -1)
+
+
+def target_entropy_score(estimator, X, y):
+    """Minus the mean entropy (in nats) of ``predict_proba`` on the target rows ``y == -1``.
+
+    Greater is better: the model is confident on the target domain. Use it as
+    ``GridSearchCV(..., scoring=target_entropy_score)``. A model can be
+    confidently wrong, so compare it only among models that fit the source
+    labels (check ``estimator.score`` too).
+
+    Parameters
+    ----------
+    estimator : fitted classifier with ``predict_proba``
+    X : array-like of shape (n_samples, ...)
+    y : array-like of shape (n_samples,)
+        Labels, -1 for the target rows scored here.
+
+    Returns
+    -------
+    score : float
+        Between ``-log(n_classes)`` and 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [0.5], [2.5]])
+    >>> y = np.array([0, 0, 1, 1, -1, -1])
+    >>> model = LogisticRegression().fit(X[:4], y[:4])
+    >>> bool(-np.log(2) <= target_entropy_score(model, X, y) <= 0)
+    True
+    """
+    _, target = _masks(X, y, "target_entropy_score")
+    if not target.any():
+        raise ValueError("target_entropy_score needs target rows (y == -1) in the validation fold.")
+    proba = np.clip(estimator.predict_proba(_take(X, np.flatnonzero(target))), 0.0, 1.0)
+    return float(np.mean(np.sum(xlogy(proba, proba), axis=1)))
+
+
+def importance_weighted_accuracy(estimator, X, y, *, domain_classifier=None, max_weight=20.0, cv=5, random_state=0):
+    """Accuracy on the labelled rows, each weighted by its estimated density ratio target/source.
+
+    A domain classifier (``domain_classifier``, by default a standardised
+    logistic regression on the flattened inputs) learns to tell target rows
+    from labelled rows with out-of-fold predictions; a labelled row's weight
+    is ``p(target | x) / p(source | x)`` times ``n_source / n_target``,
+    clipped at ``max_weight``. Importance-weighted validation (IWV) estimates
+    target accuracy without target labels when the shift is covariate shift
+    with overlapping supports; with little overlap (rotated images) its
+    weights concentrate on a few rows and it tends to prefer no adaptation.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+    X : array-like of shape (n_samples, ...)
+    y : array-like of shape (n_samples,)
+        Labels, -1 for target rows.
+    domain_classifier : classifier with predict_proba, default=None
+    max_weight : float, default=20.0
+    cv : int, default=5
+        Folds of the out-of-fold domain probabilities.
+    random_state : int, default=0
+
+    Returns
+    -------
+    score : float
+        Weighted accuracy in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.randn(40, 2), rng.randn(40, 2) + 0.5])
+    >>> y = np.concatenate([(X[:40, 0] > 0).astype(int), np.full(40, -1)])
+    >>> model = LogisticRegression().fit(X[:40], y[:40])
+    >>> bool(0 <= importance_weighted_accuracy(model, X, y) <= 1)
+    True
+    """
+    y, target = _masks(X, y, "importance_weighted_accuracy")
+    n_target, n_source = int(target.sum()), int((~target).sum())
+    if n_target < cv or n_source < cv:
+        raise ValueError(f"importance_weighted_accuracy needs at least cv={cv} target and {cv} labelled rows per fold.")
+    if domain_classifier is None:
+        domain_classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    p_target = cross_val_predict(
+        clone(domain_classifier), _flat(X, estimator), target, cv=folds, method="predict_proba"
+    )[:, 1]
+    p_target = np.clip(p_target[~target], 1e-6, 1 - 1e-6)
+    weights = np.minimum(p_target / (1 - p_target) * n_source / n_target, max_weight)
+    source = np.flatnonzero(~target)
+    correct = np.asarray(estimator.predict(_take(X, source))) == y[source]
+    return float(np.average(correct, weights=weights))
+
+
+def domain_classifier_accuracy(estimator, X, y, *, classifier=None, cv=3, random_state=0):
+    """Balanced accuracy of a fresh classifier telling target rows from labelled rows on ``estimator.transform(X)``.
+
+    A diagnostic of how well the learned features align the domains: 0.5
+    means the domains look the same to the classifier, 1.0 that they are
+    fully separable. On the raw inputs (an estimator without ``transform``,
+    or ``estimator=None``) it measures the shift itself. Not a selection
+    rule: the best-adapted models often keep some domain information.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``transform``, or None
+    X : array-like of shape (n_samples, ...)
+    y : array-like of shape (n_samples,)
+        Labels, -1 for target rows.
+    classifier : classifier, default=None
+        Standardised logistic regression when None.
+    cv : int, default=3
+    random_state : int, default=0
+
+    Returns
+    -------
+    accuracy : float
+        Cross-validated balanced accuracy in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.randn(50, 2), rng.randn(50, 2) + 3])
+    >>> y = np.concatenate([np.zeros(50, int), np.full(50, -1)])
+    >>> domain_classifier_accuracy(None, X, y) > 0.9
+    True
+    """
+    _, target = _masks(X, y, "domain_classifier_accuracy")
+    if min(target.sum(), (~target).sum()) < cv:
+        raise ValueError(f"domain_classifier_accuracy needs at least cv={cv} target and {cv} labelled rows.")
+    features = estimator.transform(X) if estimator is not None and hasattr(estimator, "transform") else _flat(X)
+    if classifier is None:
+        classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+    predicted = cross_val_predict(clone(classifier), _flat(features), target, cv=folds)
+    return float(0.5 * (np.mean(predicted[target]) + np.mean(~predicted[~target])))
