@@ -1,8 +1,9 @@
 """Adversarial training and data augmentation as scikit-learn estimators."""
 
 from sklearn_adv.augmentation import GANAugmenter, MixupTransformer
+from sklearn_adv.cluster import TICKMeans
 from sklearn_adv.domain import DomainAdversarialClassifier
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MixupTransformer", "GANAugmenter", "DomainAdversarialClassifier"]
+__all__ = ["MixupTransformer", "GANAugmenter", "DomainAdversarialClassifier", "TICKMeans"]

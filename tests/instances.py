@@ -26,6 +26,7 @@ QUICK_PARAMS = {
         "on_missing_target": "warn",  # scikit-learn's checks pass no y == -1 rows
         "random_state": 0,
     },
+    "TICKMeans": {"n_clusters": 3, "n_init": 1, "n_swaps": 1, "max_iter": 20, "random_state": 0},
 }
 
 
@@ -77,6 +78,15 @@ FIT_DATA = {
     "DomainAdversarialClassifier": lambda: (
         np.vstack([np.random.RandomState(0).normal(size=(24, 4)), np.random.RandomState(1).normal(1.0, 1.0, size=(16, 4))]),
         np.r_[[0, 1] * 12, [-1] * 16],
+    ),
+    # 40 flat rows read as 1-D signals of length 12: two bump shapes, each shifted.
+    "TICKMeans": lambda: (
+        np.stack(
+            [np.roll([0, 0, 1, 2, 1, 0, 0, 0, 0, 0, 0, 0], s) for s in range(4)] * 5
+            + [np.roll([0, 0, 3, 0, 0, 3, 0, 0, 0, 0, 0, 0], s) for s in range(4)] * 5
+        ).astype(float)
+        + 0.05 * np.random.RandomState(0).normal(size=(40, 12)),
+        np.repeat([0, 1], 20),
     ),
 }
 
