@@ -3,7 +3,8 @@
 from sklearn_adv.augmentation import GANAugmenter, MixupTransformer
 from sklearn_adv.cluster import TICKMeans
 from sklearn_adv.domain import DomainAdversarialClassifier
+from sklearn_adv.privacy import MembershipAuditor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MixupTransformer", "GANAugmenter", "DomainAdversarialClassifier", "TICKMeans"]
+__all__ = ["MixupTransformer", "GANAugmenter", "DomainAdversarialClassifier", "TICKMeans", "MembershipAuditor"]

@@ -30,9 +30,41 @@ QUICK_PARAMS = {
 }
 
 
+class RowMean(TransformerMixin, BaseEstimator):
+    """One feature, the mean of each row: lets a fitted target read any number of features.
+
+    A class rather than a FunctionTransformer, whose repr would hold a
+    function's address and so give each test worker different test ids.
+    """
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return check_array(X).mean(axis=1, keepdims=True)
+
+
+def _membership_auditor():
+    """MembershipAuditor over a frozen, fitted target that reads any number of features and knows labels 0-5.
+
+    scikit-learn's checks clone the auditor (hence FrozenEstimator) and vary
+    the number of features and the labels of their data.
+    """
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_adv import MembershipAuditor
+
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(60, 4)), np.arange(60) % 6
+    target = make_pipeline(RowMean(), GaussianNB()).fit(X, y)
+    return MembershipAuditor(FrozenEstimator(target), n_reference_models=2, random_state=0)
+
+
 # Zero-argument callables for estimators that need constructor arguments
 # (for example a fitted target model).
-INSTANCE_FACTORIES = {}
+INSTANCE_FACTORIES = {"MembershipAuditor": _membership_auditor}
 
 # scikit-learn / imbalanced-learn checks that an estimator fails on purpose, with the reason.
 EXPECTED_FAILED_CHECKS = {
