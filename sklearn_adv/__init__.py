@@ -3,8 +3,9 @@
 from sklearn_adv.augmentation import GANAugmenter, MixupTransformer
 from sklearn_adv.cluster import TICKMeans
 from sklearn_adv.domain import DomainAdversarialClassifier
+from sklearn_adv.fairness import FairClassifier
 from sklearn_adv.privacy import MembershipAuditor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MixupTransformer", "GANAugmenter", "DomainAdversarialClassifier", "TICKMeans", "MembershipAuditor"]
+__all__ = ["MixupTransformer", "GANAugmenter", "DomainAdversarialClassifier", "TICKMeans", "MembershipAuditor", "FairClassifier"]

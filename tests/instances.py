@@ -27,6 +27,12 @@ QUICK_PARAMS = {
         "random_state": 0,
     },
     "TICKMeans": {"n_clusters": 3, "n_init": 1, "n_swaps": 1, "max_iter": 20, "random_state": 0},
+    "FairClassifier": {
+        "sensitive": 0,  # column 0 of the checks' arrays is the protected attribute
+        "max_epochs": 3,
+        "batch_size": 16,
+        "random_state": 0,
+    },
 }
 
 
@@ -100,6 +106,10 @@ EXPECTED_FAILED_CHECKS = {
         "check_classifiers_classes": "y == -1 marks unlabelled target rows (scikit-learn's semi-supervised convention), so -1 cannot be a class",
         "check_do_not_raise_errors_in_init_or_set_params": "the check passes the **role_params catch-all by its name; only role-prefixed keys (encoder__...) are accepted",
     },
+    "FairClassifier": {
+        "check_do_not_raise_errors_in_init_or_set_params": "the check passes the **role_params catch-all by its name; only role-prefixed keys (encoder__...) are accepted",
+        "check_classifiers_train": "with sensitive=0 the model sees one of the check's two blob features and is trained to hide the other, so it cannot reach 0.83 accuracy",
+    },
 }
 
 # Zero-argument callables returning a valid (X, y) for an estimator whose fit
@@ -119,6 +129,11 @@ FIT_DATA = {
         ).astype(float)
         + 0.05 * np.random.RandomState(0).normal(size=(40, 12)),
         np.repeat([0, 1], 20),
+    ),
+    # Column 0 is a binary protected attribute (sensitive=0), the label leans on it.
+    "FairClassifier": lambda: (
+        np.c_[np.arange(40) % 3 == 0, np.random.RandomState(0).normal(size=(40, 3))].astype(float),
+        np.array([0, 1] * 20),
     ),
 }
 

@@ -11,8 +11,9 @@ its task while making the adversary fail. Two ways of training are offered:
 ``training="alternating"``
     Two optimizers: ``adversary_steps`` steps of the adversary on the
     detached representation, then one step of the main module on
-    ``main_loss - weight * adversary_loss`` (Edwards & Storkey 2016; Zhang et
-    al. 2018; fairlearn's adversarial classifier).
+    ``main_loss + weight * fooling_loss``, where the fooling loss is
+    ``-adversary_loss`` unless a subclass overrides :meth:`AdversarialNet.get_fooling_loss`
+    (Edwards & Storkey 2016; Zhang et al. 2018; fairlearn's adversarial classifier).
 
 The weight follows ``adversary_weight * schedule(progress)``, where progress
 runs from 0 to 1 over the fit (see :class:`~sklearn_adv.nn.callbacks.TrainingProgress`).
@@ -182,6 +183,15 @@ class AdversarialNet(NeuralNet):
         losses = self.adversary_criterion_(adversary_pred, y_true["adversary"].to(self.device))
         return weighted_mean(losses, _weight(y_true, "adversary_weight", self.device))
 
+    def get_fooling_loss(self, adversary_pred, y_true):
+        """What the main module minimises against the adversary when alternating: ``-adversary_loss`` by default.
+
+        Override with a bounded objective (e.g. the adversary's confusion) when
+        maximising the adversary's loss would reward making it confidently
+        wrong, which keeps the information the adversary looks for.
+        """
+        return -self.get_adversary_loss(adversary_pred, y_true)
+
     def _record_adversary(self, main_loss, adversary_loss, adversary_pred, y_true):
         accuracy = prediction_accuracy(
             adversary_pred.detach(), y_true["adversary"].to(self.device), _weight(y_true, "adversary_weight", self.device)
@@ -232,7 +242,7 @@ class AdversarialNet(NeuralNet):
         main_loss = self.get_loss((output, representation), yi, X=Xi, training=True)
         adversary_pred = self.adversary_(adversary_input)
         adversary_loss = self.get_adversary_loss(adversary_pred, yi)
-        loss = main_loss - self.adversary_weight_ * adversary_loss
+        loss = main_loss + self.adversary_weight_ * self.get_fooling_loss(adversary_pred, yi)
         loss.backward()
         self.optimizer_.step()
         self.adversary_optimizer_.zero_grad()  # drop the gradients the main step left on the adversary

@@ -1,0 +1,301 @@
+"""FairClassifier against the plain models and fairlearn's mitigations on UCI Adult.
+
+Train on the training file (32,561 rows), score on the test file (16,281
+rows); the protected attribute is ``sex`` (2 groups) and, in a separate run,
+``race`` (5 groups). The attribute is dropped from every model's inputs; the
+fairness metrics read it from the test rows. In one process:
+
+- ``LR``: scikit-learn's LogisticRegression on the encoded features;
+- ``MLP``: scikit-learn's MLPClassifier with one hidden layer of 64 units (the
+  size of our encoder), Adam, batch 256, the same number of epochs as ours;
+- ``ours w=...``: FairClassifier (encoder 64 units, linear head, adversary 32
+  units) at several adversary weights, w=0 being our plain network;
+- ``fairlearn a=...``: fairlearn's AdversarialFairnessClassifier (torch
+  backend) with the same predictor and adversary sizes, batch and epochs, at
+  the same weights (its ``alpha``);
+- ``expgrad DP``: fairlearn's ExponentiatedGradient(LogisticRegression,
+  DemographicParity), the non-adversarial reference.
+
+Every network sees the same one-hot/standardised features (ours encodes the
+DataFrame itself, the same way). Reported per model: accuracy, balanced
+accuracy, demographic parity difference (DP), equalized odds difference
+(EO), fit time; means over seeds (the LR and ExponentiatedGradient fits are
+deterministic and run once). Then the leak of the representation: a
+LogisticRegression trained on ``transform(X_train)`` to recover the
+attribute, its ROC AUC on the test rows (one-vs-rest, macro, for race),
+against the same probe on the raw encoded features.
+
+Goals checked at the end: our accuracy/DP front dominates fairlearn's
+adversarial front; at accuracy within 1 point of the plain MLP, DP at most
+half the MLP's; fit time at most 0.7x fairlearn's for the same epochs.
+
+Usage::
+
+    python benchmarks/bench_fair.py [--data-dir DIR] [--seeds 3] [--epochs 10] [--rows N]
+
+``DIR`` holds ``adult.data.gz`` and ``adult.test.gz`` (default:
+``../shared/data`` beside the repository root; the copy shipped with the
+package when that is missing). ``--rows`` subsamples the training file for a
+quick run. Writes benchmarks/results/bench_fair.txt and bench_fair_tradeoff.png.
+"""
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from fairlearn.adversarial import AdversarialFairnessClassifier  # noqa: E402
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference  # noqa: E402
+from fairlearn.reductions import DemographicParity, ExponentiatedGradient  # noqa: E402
+from sklearn.compose import ColumnTransformer, make_column_selector  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score  # noqa: E402
+from sklearn.neural_network import MLPClassifier  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sklearn_adv import FairClassifier  # noqa: E402
+from sklearn_adv.datasets import load_adult  # noqa: E402
+
+torch.set_num_threads(1)
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+warnings.filterwarnings("ignore", category=FutureWarning)
+warnings.filterwarnings("ignore", category=UserWarning)
+
+RESULTS = REPO / "benchmarks" / "results" / "bench_fair.txt"
+PLOT = REPO / "benchmarks" / "results" / "bench_fair_tradeoff.png"
+WEIGHTS = (0.1, 0.3, 1.0, 3.0, 10.0)
+HIDDEN, ADVERSARY_HIDDEN, BATCH = 64, 32, 256
+
+_lines = []
+
+
+def say(line=""):
+    print(line, flush=True)
+    _lines.append(line)
+
+
+def load(data_dir, attribute, n_rows, seed=0):
+    kwargs = {} if data_dir is None else {"path": data_dir}
+    train, test = load_adult(subset="train", **kwargs), load_adult(subset="test", **kwargs)
+    X_train, y_train, X_test, y_test = train.data, train.target.to_numpy(), test.data, test.target.to_numpy()
+    if n_rows and n_rows < len(X_train):
+        rows = np.random.RandomState(seed).choice(len(X_train), n_rows, replace=False)
+        X_train, y_train = X_train.iloc[rows].reset_index(drop=True), y_train[rows]
+    s_train, s_test = X_train[attribute].astype(str).to_numpy(), X_test[attribute].astype(str).to_numpy()
+    return X_train.drop(columns=attribute), y_train, s_train, X_test.drop(columns=attribute), y_test, s_test
+
+
+def encoder():
+    return ColumnTransformer(
+        [
+            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), make_column_selector(dtype_include="category")),
+            ("numeric", StandardScaler(), make_column_selector(dtype_exclude="category")),
+        ]
+    )
+
+
+def scores(y_test, y_pred, s_test, seconds):
+    return {
+        "accuracy": accuracy_score(y_test, y_pred),
+        "balanced": balanced_accuracy_score(y_test, y_pred),
+        "dp": demographic_parity_difference(y_test, y_pred, sensitive_features=s_test),
+        "eo": equalized_odds_difference(y_test, y_pred, sensitive_features=s_test),
+        "seconds": seconds,
+    }
+
+
+def timed_fit(model, *args, **kwargs):
+    start = time.perf_counter()
+    model.fit(*args, **kwargs)
+    return time.perf_counter() - start
+
+
+def probe_auc(Z_train, s_train, Z_test, s_test):
+    """ROC AUC of a LogisticRegression recovering the attribute from features (macro one-vs-rest for several groups)."""
+    probe = LogisticRegression(max_iter=2000).fit(Z_train, s_train)
+    proba = probe.predict_proba(Z_test)
+    if proba.shape[1] == 2:
+        return roc_auc_score(s_test, proba[:, 1])
+    return roc_auc_score(s_test, proba, multi_class="ovr", average="macro", labels=probe.classes_)
+
+
+def ours(weight, seed, epochs):
+    return FairClassifier(
+        adversary_weight=weight,
+        max_epochs=epochs,
+        batch_size=BATCH,
+        random_state=seed,
+        encoder__hidden_units=(HIDDEN,),
+        adversary__hidden_units=(ADVERSARY_HIDDEN,),
+    )
+
+
+def fairlearn_adversarial(weight, seed, epochs):
+    return AdversarialFairnessClassifier(
+        backend="torch",
+        predictor_model=[HIDDEN, "relu"],
+        adversary_model=[ADVERSARY_HIDDEN, "relu"],
+        batch_size=BATCH,
+        epochs=epochs,
+        alpha=weight,
+        shuffle=True,
+        progress_updates=None,
+        random_state=seed,
+    )
+
+
+def run_attribute(data_dir, attribute, seeds, epochs, n_rows):
+    X_train, y_train, s_train, X_test, y_test, s_test = load(data_dir, attribute, n_rows)
+    enc = encoder().fit(X_train)
+    E_train, E_test = enc.transform(X_train), enc.transform(X_test)
+    rows, probes = {}, {}
+
+    def add(name, result):
+        rows.setdefault(name, []).append(result)
+
+    lr = LogisticRegression(max_iter=2000)
+    seconds = timed_fit(lr, E_train, y_train)
+    add("LR", scores(y_test, lr.predict(E_test), s_test, seconds))
+    expgrad = ExponentiatedGradient(LogisticRegression(max_iter=2000), DemographicParity())
+    seconds = timed_fit(expgrad, E_train, y_train, sensitive_features=s_train)
+    add("expgrad DP", scores(y_test, expgrad.predict(E_test, random_state=0), s_test, seconds))
+    probes["raw features"] = [probe_auc(E_train, s_train, E_test, s_test)]
+
+    for seed in seeds:
+        mlp = MLPClassifier(hidden_layer_sizes=(HIDDEN,), batch_size=BATCH, max_iter=epochs, random_state=seed)
+        seconds = timed_fit(mlp, E_train, y_train)
+        add("MLP", scores(y_test, mlp.predict(E_test), s_test, seconds))
+        for weight in (0.0, *WEIGHTS):
+            model = ours(weight, seed, epochs)
+            seconds = timed_fit(model, X_train, y_train, sensitive_features=s_train)
+            add(f"ours w={weight:g}", scores(y_test, model.predict(X_test), s_test, seconds))
+            probes.setdefault(f"ours w={weight:g}", []).append(
+                probe_auc(model.transform(X_train), s_train, model.transform(X_test), s_test)
+            )
+        for weight in WEIGHTS:
+            model = fairlearn_adversarial(weight, seed, epochs)
+            seconds = timed_fit(model, E_train, y_train, sensitive_features=s_train)
+            add(f"fairlearn a={weight:g}", scores(y_test, np.asarray(model.predict(E_test)).astype(int), s_test, seconds))
+        say(f"  [{attribute}] seed {seed} done")
+    table = pd.DataFrame({name: pd.DataFrame(results).mean() for name, results in rows.items()}).T
+    spread = pd.DataFrame({name: pd.DataFrame(results).std(ddof=0) for name, results in rows.items()}).T
+    return table, spread, {name: (np.mean(v), np.std(v)) for name, v in probes.items()}
+
+
+def dominated_by(point, front):
+    """Whether some point of ``front`` is at least as accurate and at least as fair, and better in one."""
+    acc, dp = point
+    return any(a >= acc and d <= dp and (a > acc or d < dp) for a, d in front)
+
+
+def report(attribute, table, spread, probes, groups):
+    say(f"Sensitive attribute: {attribute} ({groups} groups)")
+    say(f"{'model':<18} {'accuracy':>15} {'balanced acc':>13} {'DP diff':>15} {'EO diff':>8} {'fit s':>7}")
+    for name, row in table.iterrows():
+        sd = spread.loc[name]
+        say(
+            f"{name:<18} {row.accuracy:>8.4f} ±{sd.accuracy:.4f} {row.balanced:>13.4f} {row.dp:>8.4f} ±{sd.dp:.4f} "
+            f"{row.eo:>8.4f} {row.seconds:>7.1f}"
+        )
+    say()
+    say("Downstream probe: LogisticRegression recovering the attribute, ROC AUC on the test rows (0.5 = chance)")
+    for name, (mean, sd) in probes.items():
+        say(f"  {name:<18} {mean:.3f} ± {sd:.3f}")
+    say()
+
+    ours_rows = table[[n.startswith("ours") for n in table.index]]
+    fl_rows = table[[n.startswith("fairlearn") for n in table.index]]
+    front = list(zip(ours_rows.accuracy, ours_rows.dp))
+    dominated = [name for name, row in fl_rows.iterrows() if dominated_by((row.accuracy, row.dp), front)]
+    undominated_ours = [
+        name for name, row in ours_rows.iterrows() if not dominated_by((row.accuracy, row.dp), zip(fl_rows.accuracy, fl_rows.dp))
+    ]
+    say(f"Goal 1, our front dominates fairlearn's: {len(dominated)} of {len(fl_rows)} fairlearn points are dominated by one of ours "
+        f"({'met' if len(dominated) == len(fl_rows) else 'NOT met'}); ours not dominated by fairlearn: {len(undominated_ours)} of {len(ours_rows)}")
+    mlp = table.loc["MLP"]
+    close = ours_rows[ours_rows.accuracy >= mlp.accuracy - 0.01]
+    if len(close):
+        best = close.dp.idxmin()
+        met = close.dp.min() <= mlp.dp / 2
+        say(f"Goal 2, within 1 point of the MLP's accuracy ({mlp.accuracy:.4f}): best DP {close.dp.min():.4f} ({best}, accuracy "
+            f"{close.loc[best].accuracy:.4f}) against half the MLP's {mlp.dp / 2:.4f}: {'met' if met else 'NOT met'}")
+    else:
+        say(f"Goal 2: none of our models is within 1 point of the MLP's accuracy ({mlp.accuracy:.4f}): NOT met")
+    ours_time = ours_rows.loc[[n for n in ours_rows.index if n != "ours w=0"], "seconds"].mean()
+    fl_time = fl_rows.seconds.mean()
+    say(f"Goal 3, fit time: ours {ours_time:.1f} s, fairlearn {fl_time:.1f} s for the same epochs, ratio {ours_time / fl_time:.2f} "
+        f"(goal <= 0.7: {'met' if ours_time / fl_time <= 0.7 else 'NOT met'})")
+    say()
+
+
+def plot(results):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results), figsize=(6.5 * len(results), 4.8))
+    for ax, (attribute, table) in zip(np.atleast_1d(axes), results.items()):
+        for prefix, style, label in (("ours", "o-", "FairClassifier (ours)"), ("fairlearn", "s--", "fairlearn adversarial")):
+            part = table[[n.startswith(prefix) for n in table.index]]
+            ax.plot(part.dp, part.accuracy, style, label=label)
+            for name, row in part.iterrows():
+                ax.annotate(name.split("=")[1], (row.dp, row.accuracy), textcoords="offset points", xytext=(4, 3), fontsize=7)
+        for name, marker in (("LR", "^"), ("MLP", "D"), ("expgrad DP", "*")):
+            ax.plot(table.loc[name, "dp"], table.loc[name, "accuracy"], marker, markersize=9, linestyle="none", label=name)
+        ax.set_xlabel("demographic parity difference (lower is fairer)")
+        ax.set_ylabel("test accuracy")
+        ax.set_title(f"UCI Adult, sensitive attribute: {attribute}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(PLOT, dpi=110)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--rows", type=int, default=0, help="subsample the training file (0: all rows)")
+    parser.add_argument("--attributes", nargs="+", default=["sex", "race"])
+    args = parser.parse_args(argv)
+    data_dir = Path(args.data_dir)
+    if not ((data_dir / "adult.data.gz").is_file() or (data_dir / "adult.data").is_file()):
+        data_dir = None
+    start = time.perf_counter()
+    say("Fairness benchmark: UCI Adult, train on adult.data, test on adult.test")
+    say(
+        f"{args.seeds} seeds, {args.epochs} epochs, batch {BATCH}, one thread; networks: {HIDDEN} hidden units, adversary "
+        f"{ADVERSARY_HIDDEN}; adversary weights {WEIGHTS}; training rows: {args.rows or 'all'}"
+    )
+    say(f"Adult read from: {'the copy shipped with sklearn_adv' if data_dir is None else os.path.relpath(data_dir, REPO)}")
+    say("Means over seeds (± standard deviation); DP = demographic parity difference, EO = equalized odds difference")
+    say("fairlearn's AdversarialFairnessClassifier ignores random_state on the torch backend: its seeds give identical models (± 0)")
+    say("Fit times are wall-clock on a shared machine: compare the ratio within this run, not across runs")
+    say()
+    results = {}
+    for attribute in args.attributes:
+        table, spread, probes = run_attribute(data_dir, attribute, list(range(args.seeds)), args.epochs, args.rows)
+        groups = load(data_dir, attribute, args.rows)[2]
+        report(attribute, table, spread, probes, len(np.unique(groups)))
+        results[attribute] = table
+    plot(results)
+    say(f"Total time {time.perf_counter() - start:.0f} s; plot: benchmarks/results/{PLOT.name}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(_lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

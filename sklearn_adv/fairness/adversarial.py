@@ -1,0 +1,783 @@
+"""Adversarially fair classification and representations.
+
+An encoder maps the inputs to a representation, a head predicts the label
+from it, and an adversary tries to recover the protected attribute. The
+encoder and head are trained on the label while making the adversary fail, on
+the shared engine :class:`sklearn_adv.nn.AdversarialNet`:
+
+- demographic parity: the adversary reads the representation (Edwards &
+  Storkey 2016; Madras et al. 2018) or the prediction (Zhang et al. 2018);
+- equalized odds: it also reads the true label, so only the information
+  about the attribute *beyond* the label is removed;
+- equal opportunity: as equalized odds, on the positive rows only.
+"""
+
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from torch import nn
+
+from sklearn_adv.nn.adversarial import AdversarialNet, weighted_mean
+from sklearn_adv.nn.networks import build_network
+from sklearn_adv.nn.params import RoleParamsMixin
+from sklearn_adv.nn.sampling import batched_loader
+from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
+
+__all__ = ["FairClassifier"]
+
+_CRITERIA = ("demographic_parity", "equalized_odds", "equal_opportunity")
+
+
+class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
+    """Classifier and transformer whose predictions and features hide a protected attribute.
+
+    Three networks are trained together: an ``encoder`` maps the inputs to a
+    representation, a ``head`` predicts the label from it, and an
+    ``adversary`` tries to recover the sensitive attribute from the
+    representation (or from the prediction). Encoder and head minimise the
+    label's loss while maximising the adversary's, so that neither the
+    predictions nor the representation (:meth:`transform`) carry the
+    attribute, not even through proxy features.
+
+    The sensitive attribute is given either as columns of ``X`` named by
+    ``sensitive`` (they are removed from the model's inputs), or as
+    ``sensitive_features`` passed to :meth:`fit` (fairlearn's convention; with
+    scikit-learn's metadata routing it reaches the estimator through
+    ``Pipeline`` and ``GridSearchCV`` after ``set_fit_request(sensitive_features=True)``).
+    Several attributes, and attributes with more than two values, are
+    combined into intersectional groups (e.g. race x sex) which the adversary
+    predicts. The attribute is never needed at prediction time.
+
+    Read more in the :ref:`User Guide <fairness>`.
+
+    Parameters
+    ----------
+    sensitive : str, int, list of str or int, or None, default=None
+        Columns of ``X`` holding the protected attribute(s): names for a
+        DataFrame, positions for an array. They are removed from the inputs
+        of the model and become the adversary's targets. At prediction time
+        ``X`` has the same columns as in ``fit``; those columns are not read.
+        ``None``: pass ``sensitive_features`` to :meth:`fit` instead.
+
+    criterion : {"demographic_parity", "equalized_odds", "equal_opportunity"}, \
+            default="demographic_parity"
+        The fairness the adversary enforces. ``"demographic_parity"``: the
+        prediction independent of the attribute. ``"equalized_odds"``:
+        independent given the true label (the adversary reads the label as
+        well). ``"equal_opportunity"``: the same on the positive class
+        (``classes_[1]``) only; binary targets only.
+
+    adversary_weight : float, default=1.0
+        Weight of the adversary's loss against the label's; 0 trains a plain
+        network. Larger values trade accuracy for fairness.
+
+    adversary_reads : {"representation", "prediction"}, default="representation"
+        What the adversary sees: the encoder's representation (fair
+        features for any downstream model, Edwards & Storkey 2016; Madras et
+        al. 2018), or the predicted class probabilities (fair predictions
+        only, Zhang et al. 2018).
+
+    training : {"alternating", "reversal"}, default="alternating"
+        ``"alternating"``: ``adversary_steps`` steps of the adversary, then
+        one step of encoder and head on the label's loss plus
+        ``adversary_weight`` times a bounded *fooling loss*, zero when the
+        adversary's output does not depend on the group (see Notes).
+        ``"reversal"``: one optimizer and a gradient-reversal layer (Ganin et
+        al. 2016), so that the encoder maximises the adversary's loss; a
+        little faster, but it makes the adversary confidently wrong rather
+        than uncertain, which hides the attribute from the predictions more
+        than from the representation.
+
+    adversary_schedule : {"constant", "ganin"} or callable, default="ganin"
+        Factor in [0, 1] applied to ``adversary_weight`` as a function of the
+        fraction of training done; ``"ganin"`` ramps it up as
+        ``2 / (1 + exp(-10 p)) - 1``, which lets the model learn the task
+        before the adversary pushes back.
+
+    adversary_steps : int, default=1
+        Adversary steps per model step when ``training="alternating"``. A
+        faster adversary (``adversary_lr``) is a cheaper way to keep up with
+        the encoder than more steps.
+
+    encoder, head, adversary : None, str, torch.nn.Module class or instance, default=None
+        The three networks, as registered names (``"mlp"``), classes called
+        as ``cls(in_shape, out_features, **params)`` or instances. ``None``:
+        an :class:`~sklearn_adv.nn.MLP` for each, with ``hidden_units=(64,)``
+        for the encoder (whose last hidden layer is the representation),
+        ``()`` for the head (a linear layer) and ``(32,)`` for the adversary.
+
+    max_epochs : int, default=20
+        Passes over the training data.
+
+    batch_size : int, default=128
+
+    lr : float, default=3e-3
+        Learning rate (Adam without momentum) of the encoder and the head.
+
+    adversary_lr : float or None, default=3e-2
+        Learning rate of the adversary; ``None`` uses ``lr``. Ten times the
+        encoder's by default: an adversary that keeps up with the encoder
+        finds the attribute where the encoder moves it to.
+
+    train_split : None or callable, default=None
+        skorch's validation split, e.g. ``skorch.dataset.ValidSplit(0.1)``
+        (not stratified: the targets are a dict); ``None`` trains on all rows.
+        Combine with ``skorch.callbacks.EarlyStopping`` in ``callbacks``.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks for the skorch net, e.g. early stopping or
+        :class:`~sklearn_adv.nn.AnnealLR`.
+
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation and batch shuffling; an int gives
+        identical results run to run on the CPU.
+
+    verbose : int, default=0
+        Above 0, prints skorch's table of losses per epoch.
+
+    **role_params : dict
+        Network hyperparameters routed by role, as in skorch:
+        ``encoder__hidden_units=(32,)``, ``adversary__dropout=0.1``,
+        ``head__hidden_units=(16,)``. They work with ``set_params`` and
+        ``GridSearchCV``; ``sklearn_adv.nn.RoleParamsMixin`` keeps them as
+        plain hyperparameters rather than nested estimators.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    sensitive_groups_ : ndarray of shape (n_groups,)
+        The groups of the sensitive attribute(s) the adversary tells apart;
+        tuples when there are several attributes.
+
+    input_encoder_ : transformer
+        Fitted preprocessing of the model's inputs: one-hot encoding of
+        categorical columns and standardisation of numeric ones.
+
+    net_ : sklearn_adv.nn.AdversarialNet
+        The trained skorch net; ``net_.module_`` holds the encoder and head,
+        ``net_.adversary_`` the adversary.
+
+    history_ : skorch.History
+        Per epoch: ``train_loss``, ``main_loss`` (the label's),
+        ``adversary_loss`` and ``adversary_accuracy``.
+
+    n_features_in_ : int
+        Number of columns of ``X`` seen in fit, sensitive columns included.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of ``X``, when it is a DataFrame with string names.
+
+    See Also
+    --------
+    sklearn_adv.fairness.fairness_report : Per-group rates, differences and ratios.
+    fairlearn.reductions.ExponentiatedGradient : Fairness constraints by reduction.
+    fairlearn.adversarial.AdversarialFairnessClassifier : fairlearn's adversarial classifier.
+
+    Notes
+    -----
+    The adversary is a classifier over the groups of the sensitive
+    attribute(s) (within each class, for the conditional criteria). It reads
+    its input standardised over each batch, so that the encoder cannot hide
+    the attribute by shrinking the direction that carries it, and learns by
+    cross-entropy plus the group-balanced error of LAFTR [3]_, which makes it
+    commit to decisions. With ``training="alternating"`` the encoder and head
+    minimise ``label_loss + adversary_weight * fooling_loss``, where the
+    fooling loss is, summed over groups, the gap between the adversary's mean
+    probability of a group on that group's rows and on all rows, plus the
+    divergence of the adversary's output from the group frequencies: both
+    vanish when the adversary cannot tell the groups apart, and neither
+    rewards making it confidently wrong (maximising its cross-entropy does,
+    and then the attribute stays in the representation, flipped). Both
+    networks use Adam without momentum, which keeps the two from circling
+    each other. Categorical DataFrame columns are one-hot encoded and numeric
+    columns standardised inside the estimator.
+
+    References
+    ----------
+    .. [1] H. Edwards and A. Storkey, "Censoring Representations with an
+       Adversary", ICLR 2016.
+    .. [2] B. H. Zhang, B. Lemoine and M. Mitchell, "Mitigating Unwanted
+       Biases with Adversarial Learning", AIES 2018.
+    .. [3] D. Madras, E. Creager, T. Pitassi and R. Zemel, "Learning
+       Adversarially Fair and Transferable Representations", ICML 2018.
+    .. [4] Y. Ganin et al., "Domain-Adversarial Training of Neural
+       Networks", JMLR 2016.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_adv.fairness import FairClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> s = rng.randint(2, size=200)
+    >>> X = np.c_[s + rng.randn(200), rng.randn(200, 2)]
+    >>> y = (X[:, 0] + X[:, 1] > 0.5).astype(int)
+    >>> clf = FairClassifier(adversary_weight=1.0, max_epochs=5, random_state=0)
+    >>> clf.fit(X, y, sensitive_features=s).predict(X[:3]).shape
+    (3,)
+    >>> clf.transform(X).shape
+    (200, 64)
+    """
+
+    _roles = ("encoder", "head", "adversary")
+
+    _parameter_constraints = {
+        "sensitive": [None, str, Integral, list],
+        "criterion": [StrOptions(set(_CRITERIA))],
+        "adversary_weight": [Interval(Real, 0, None, closed="left")],
+        "adversary_reads": [StrOptions({"representation", "prediction"})],
+        "training": [StrOptions({"reversal", "alternating"})],
+        "adversary_schedule": [StrOptions({"constant", "ganin"}), callable],
+        "adversary_steps": [Interval(Integral, 1, None, closed="left")],
+        "encoder": [None, str, callable],
+        "head": [None, str, callable],
+        "adversary": [None, str, callable],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "adversary_lr": [None, Interval(Real, 0, None, closed="neither")],
+        "train_split": [None, callable],
+        "callbacks": [None, list],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        sensitive=None,
+        *,
+        criterion="demographic_parity",
+        adversary_weight=1.0,
+        adversary_reads="representation",
+        training="alternating",
+        adversary_schedule="ganin",
+        adversary_steps=1,
+        encoder=None,
+        head=None,
+        adversary=None,
+        max_epochs=20,
+        batch_size=128,
+        lr=3e-3,
+        adversary_lr=3e-2,
+        train_split=None,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        **role_params,
+    ):
+        self.sensitive = sensitive
+        self.criterion = criterion
+        self.adversary_weight = adversary_weight
+        self.adversary_reads = adversary_reads
+        self.training = training
+        self.adversary_schedule = adversary_schedule
+        self.adversary_steps = adversary_steps
+        self.encoder = encoder
+        self.head = head
+        self.adversary = adversary
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.adversary_lr = adversary_lr
+        self.train_split = train_split
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self._store_role_params(role_params)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sensitive_features=None):
+        """Train the encoder and head against the adversary.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Inputs; categorical DataFrame columns are one-hot encoded. With
+            ``sensitive`` set, includes the sensitive column(s).
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sensitive_features : array-like, Series or DataFrame of shape \
+                (n_samples,) or (n_samples, n_attributes), default=None
+            The protected attribute(s), when ``sensitive`` is None.
+
+        Returns
+        -------
+        self : FairClassifier
+            The fitted estimator.
+        """
+        X_model, y, groups = self._validate_fit_data(X, y, sensitive_features)
+        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y must hold at least 2 classes to train a classifier; got 1 class ({self.classes_[0]!r})."
+            )
+        if self.criterion == "equal_opportunity" and len(self.classes_) != 2:
+            raise ValueError(
+                f"criterion='equal_opportunity' needs a binary target; y has {len(self.classes_)} classes. "
+                "Use criterion='equalized_odds' for several classes."
+            )
+        self.sensitive_groups_, group_codes = _encode_groups(groups, len(y))
+
+        self.input_encoder_ = _make_input_encoder(X_model)
+        X_net = self._encode_inputs(X_model, fit=True)
+        targets = {"target": y_encoded.astype(np.int64), "adversary": group_codes}
+        if self.criterion == "equal_opportunity":
+            # Only the positive rows teach the adversary: equal true positive rates.
+            targets["adversary_weight"] = (y_encoded == 1).astype(np.float32)
+
+        device = resolve_device(self.device)
+        with torch_seed(seed_from(self.random_state)):
+            self.net_ = self._build_net(X_net.shape[1], device)
+            self.net_.fit(X_net, targets)
+        self.history_ = self.net_.history
+        return self
+
+    def _build_net(self, n_inputs, device):
+        """The skorch net: encoder + head as the main module, against the adversary."""
+        n_classes, n_groups = len(self.classes_), len(self.sensitive_groups_)
+        encoder = build_network(self.encoder, (n_inputs,), None, **_with_defaults(self.encoder, self.role_params("encoder"), hidden_units=(64,)))
+        n_representation = getattr(encoder, "out_features", None)
+        if n_representation is None:
+            raise TypeError(
+                f"The encoder {type(encoder).__name__} must expose the size of its output as `out_features`."
+            )
+        head = build_network(self.head, (n_representation,), n_classes, **_with_defaults(self.head, self.role_params("head"), hidden_units=()))
+        conditional = self.criterion != "demographic_parity"
+        n_adversary_in = (n_representation if self.adversary_reads == "representation" else n_classes) + (
+            n_classes if conditional else 0
+        )
+        # A factory rather than an instance: skorch builds the adversary inside
+        # its initialisation (it refuses a module instance set afterwards).
+        adversary = partial(
+            build_network,
+            self.adversary,
+            (n_adversary_in,),
+            n_groups,
+            **_with_defaults(self.adversary, self.role_params("adversary"), hidden_units=(32,)),
+        )
+        return _FairNet(
+            _EncoderHead(encoder, head),
+            adversary,
+            reads=self.adversary_reads,
+            conditional=conditional,
+            criterion=nn.CrossEntropyLoss,
+            criterion__reduction="none",
+            adversary_criterion=nn.CrossEntropyLoss,
+            adversary_criterion__reduction="none",
+            training=self.training,
+            adversary_weight=self.adversary_weight,
+            adversary_schedule=self.adversary_schedule,
+            adversary_steps=self.adversary_steps,
+            optimizer=torch.optim.Adam,
+            **self._learning_rates(),
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=batched_loader,
+            iterator_train__shuffle=True,
+            iterator_valid=batched_loader,
+            train_split=self.train_split,
+            callbacks=self.callbacks,
+            device=device,
+            verbose=self.verbose,
+        )
+
+    def _learning_rates(self):
+        """``lr`` for encoder and head, ``adversary_lr`` for the adversary, in either training mode."""
+        adversary_lr = self.lr if self.adversary_lr is None else self.adversary_lr
+        if self.training == "alternating":
+            return {
+                "lr": self.lr,
+                "optimizer__betas": _ADAM_BETAS,
+                "adversary_optimizer__lr": adversary_lr,
+                "adversary_optimizer__betas": _ADAM_BETAS,
+            }
+        # One optimizer over both networks: the main module's parameters are
+        # named encoder.* and head.*, every other one is the adversary's.
+        main_group = {"lr": self.lr}
+        return {
+            "lr": adversary_lr,
+            "optimizer__betas": _ADAM_BETAS,
+            "optimizer__param_groups": [("encoder.*", main_group), ("head.*", main_group)],
+        }
+
+    # -- input handling ----------------------------------------------------
+
+    def _validate_fit_data(self, X, y, sensitive_features):
+        """Validate X and y, split off the sensitive columns; returns (model inputs, y, groups)."""
+        if y is None:
+            raise ValueError(f"This {type(self).__name__} estimator requires y to be passed, but the target y is None.")
+        if self.sensitive is not None and sensitive_features is not None:
+            raise ValueError(
+                "Give the sensitive attribute once: either as columns of X with sensitive="
+                f"{self.sensitive!r}, or as sensitive_features= in fit, not both."
+            )
+        if self.sensitive is None and sensitive_features is None:
+            raise ValueError(
+                f"{type(self).__name__} needs the sensitive attribute: name its column(s) of X with "
+                "sensitive=..., or pass sensitive_features= to fit."
+            )
+        if _is_mixed_frame(X):
+            validate_data(self, X, skip_check_array=True, reset=True)
+            _check_frame(X)
+            y = column_or_1d(y, warn=True)
+            if len(y) != len(X):
+                raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)} rows.")
+        else:
+            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=False)
+        check_classification_targets(y)
+        X_model, groups = self._split_sensitive(X, fit=True)
+        return X_model, y, (groups if sensitive_features is None else sensitive_features)
+
+    def _split_sensitive(self, X, fit=False):
+        """Remove the sensitive columns from validated ``X``; returns (rest, sensitive columns or None)."""
+        if self.sensitive is None:
+            return X, None
+        positions = self._sensitive_positions()
+        if len(positions) == self.n_features_in_:
+            raise ValueError(
+                f"X has {self.n_features_in_} feature(s), all of them sensitive (sensitive={self.sensitive!r}); "
+                "no feature is left for the model."
+            )
+        if hasattr(X, "iloc"):
+            return X.drop(columns=X.columns[positions]), (X.iloc[:, positions] if fit else None)
+        keep = np.setdiff1d(np.arange(X.shape[1]), positions)
+        return X[:, keep], (X[:, positions] if fit else None)
+
+    def _sensitive_positions(self):
+        names = self.sensitive if isinstance(self.sensitive, list) else [self.sensitive]
+        if not names:
+            raise ValueError("sensitive must name at least one column; got an empty list.")
+        known = list(getattr(self, "feature_names_in_", []))
+        positions = []
+        for name in names:
+            if isinstance(name, (Integral, np.integer)) and not isinstance(name, bool):
+                if not -self.n_features_in_ <= name < self.n_features_in_:
+                    raise ValueError(
+                        f"sensitive column position {name} is out of range for X with {self.n_features_in_} columns."
+                    )
+                positions.append(int(name) % self.n_features_in_)
+            elif isinstance(name, str):
+                if not known:
+                    raise TypeError(
+                        f"sensitive={self.sensitive!r} names columns, but X has no column names; pass a pandas "
+                        "DataFrame, integer column positions, or sensitive_features= to fit."
+                    )
+                if name not in known:
+                    raise ValueError(f"sensitive column {name!r} is not a column of X; its columns are {known}.")
+                positions.append(known.index(name))
+            else:
+                raise TypeError(f"sensitive must hold column names (str) or positions (int), got {name!r}.")
+        return sorted(set(positions))
+
+    def _encode_inputs(self, X_model, fit=False):
+        X_net = to_float32(self.input_encoder_.fit_transform(X_model) if fit else self.input_encoder_.transform(X_model))
+        if not np.isfinite(X_net).all():
+            raise ValueError("Input X contains NaN or infinity in its numeric columns.")
+        return X_net
+
+    def _validate_predict_data(self, X):
+        check_is_fitted(self)
+        if _is_mixed_frame(X):
+            validate_data(self, X, skip_check_array=True, reset=False)
+            _check_frame(X)
+        else:
+            X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._encode_inputs(self._split_sensitive(X)[0])
+
+    def _forward(self, X):
+        """Logits and representation, as float32 numpy arrays (the network's precision)."""
+        X_net = self._validate_predict_data(X)
+        logits, representation = self.net_.forward(X_net, training=False, device="cpu")
+        return logits.numpy(), representation.numpy()
+
+    # -- predictions ----------------------------------------------------------
+
+    def decision_function(self, X):
+        """Confidence scores: the logit of ``classes_[1]`` for two classes, one logit per class otherwise.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        logits = self._forward(X)[0]
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        logits = self._forward(X)[0]
+        return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        logits = self._forward(X)[0]
+        return self.classes_[logits.argmax(axis=1)]
+
+    def transform(self, X):
+        """The fair representation: the encoder's output, trained to hide the attribute.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_fair : ndarray of shape (n_samples, n_components)
+            Features for any downstream estimator.
+        """
+        return self._forward(X)[1]
+
+    @property
+    def _n_features_out(self):
+        return self.net_.module_.encoder.out_features
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        tags.transformer_tags.preserves_dtype = ["float32"]  # the representation is the network's float32 output
+        return tags
+
+
+# -- networks -------------------------------------------------------------------
+
+
+class _EncoderHead(nn.Module):
+    """The main module: returns ``(logits, representation)``."""
+
+    def __init__(self, encoder, head):
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+
+    def forward(self, X):
+        representation = self.encoder(X)
+        return self.head(representation), representation
+
+
+class _FairNet(AdversarialNet):
+    """The engine's adversarial net, with the adversary's input, loss and fooling objective of fair learning.
+
+    ``reads="prediction"`` gives the adversary the predicted probabilities
+    (Zhang et al. 2018) instead of the representation; ``conditional=True``
+    adds the true label one-hot (equalized odds, equal opportunity), or the
+    predicted one when no label is at hand (:meth:`adversary_predict`), and
+    measures the adversary's success within each class.
+
+    Three choices make the adversary find the attribute where it hides:
+
+    - it reads its input standardised over the batch, so that the encoder
+      cannot hide the attribute by shrinking the direction that carries it
+      (a downstream model rescales it at no cost);
+    - it learns by cross-entropy plus the group-balanced error of LAFTR
+      (Madras et al. 2018), which makes it commit to decisions, so that its
+      success grows in step with the demographic-parity gap it can exploit;
+    - the encoder does not maximise the adversary's loss, which rewards
+      making the adversary *confidently wrong* (the attribute stays in the
+      representation, flipped). It minimises a bounded fooling loss, zero
+      when the adversary's output does not depend on the group: the gap
+      between the adversary's mean probability of each group on that group's
+      rows and on all rows, plus its divergence from the group frequencies.
+    """
+
+    def __init__(self, *args, reads="representation", conditional=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reads = reads
+        self.conditional = conditional
+
+    def adversary_input(self, output, representation, y):
+        features = representation if self.reads == "representation" else torch.softmax(output, dim=1)
+        if len(features) > 1:
+            features = (features - features.mean(dim=0)) / (features.std(dim=0) + _STANDARDISE_EPS)
+        if not self.conditional:
+            return features
+        labels = y["target"].to(output.device) if isinstance(y, dict) else output.argmax(dim=1)
+        return torch.cat([features, nn.functional.one_hot(labels, output.shape[1]).to(features.dtype)], dim=1)
+
+    def _strata(self, adversary_pred, y_true):
+        """Row weights (0 leaves a row out) and, per stratum (each class when conditional), its row mask."""
+        weight = _row_weight(y_true, len(adversary_pred), adversary_pred)
+        if not self.conditional:
+            return weight, [weight]
+        labels = y_true["target"].to(adversary_pred.device)
+        return weight, [weight * (labels == label) for label in torch.unique(labels)]
+
+    def get_adversary_loss(self, adversary_pred, y_true):
+        """Cross-entropy plus LAFTR's group-balanced error of the adversary."""
+        groups = y_true["adversary"].to(adversary_pred.device)
+        weight, strata = self._strata(adversary_pred, y_true)
+        cross_entropy = weighted_mean(self.adversary_criterion_(adversary_pred, groups), weight)
+        proba = torch.softmax(adversary_pred, dim=1)
+        onehot = nn.functional.one_hot(groups, proba.shape[1]).to(proba.dtype)
+        hit = (proba * onehot).sum(dim=1)  # probability given to each row's own group
+        balanced_error = 0.0
+        for mask in strata:
+            in_group = (onehot * mask[:, None]).sum(dim=0)
+            present = in_group > 0
+            if not present.any():
+                continue
+            per_group = ((1.0 - hit)[:, None] * onehot * mask[:, None]).sum(dim=0)[present] / in_group[present]
+            balanced_error = balanced_error + mask.sum() / weight.sum().clamp_min(1e-12) * per_group.mean()
+        return cross_entropy + balanced_error
+
+    def get_fooling_loss(self, adversary_pred, y_true):
+        """Zero when the adversary's output carries no information on the group (within each class)."""
+        groups = y_true["adversary"].to(adversary_pred.device)
+        weight, strata = self._strata(adversary_pred, y_true)
+        proba = torch.softmax(adversary_pred, dim=1)
+        log_proba = torch.log_softmax(adversary_pred, dim=1)
+        onehot = nn.functional.one_hot(groups, proba.shape[1]).to(proba.dtype)
+        loss = 0.0
+        for mask in strata:
+            total = mask.sum()
+            if total <= 0:
+                continue
+            in_group = (onehot * mask[:, None]).sum(dim=0)
+            present = in_group > 0
+            frequency = in_group / total
+            mean_proba = (proba * mask[:, None]).sum(dim=0) / total
+            group_proba = (proba * onehot * mask[:, None]).sum(dim=0)[present] / in_group[present]
+            parity_gap = (group_proba - mean_proba[present]).abs().sum()
+            # KL(group frequencies || adversary's output), averaged over the rows.
+            entropy = -(frequency[present] * frequency[present].log()).sum()
+            confusion = -((log_proba * frequency).sum(dim=1) * mask).sum() / total - entropy
+            loss = loss + total / weight.sum().clamp_min(1e-12) * (parity_gap + confusion)
+        return loss
+
+
+# Batch standardisation of the adversary's input: floor of the standard
+# deviation, so that a constant (dead) unit is not blown up into noise.
+_STANDARDISE_EPS = 1e-3
+
+# Adam without momentum (beta1 = 0), as in GAN practice: with momentum the
+# encoder and the adversary overshoot each other and circle, and the
+# attribute moves around the representation instead of leaving it.
+_ADAM_BETAS = (0.0, 0.999)
+
+
+def _row_weight(y_true, n_rows, like):
+    if isinstance(y_true, dict) and "adversary_weight" in y_true:
+        return y_true["adversary_weight"].to(device=like.device, dtype=like.dtype)
+    return torch.ones(n_rows, device=like.device, dtype=like.dtype)
+
+
+def _with_defaults(spec, params, **defaults):
+    """Role parameters, with our defaults for the built-in MLP when the user gave no network."""
+    return {**defaults, **params} if spec is None else params
+
+
+# -- data -----------------------------------------------------------------------
+
+
+def _is_mixed_frame(X):
+    """A DataFrame with a non-numeric column, which cannot be validated as one float array."""
+    return hasattr(X, "columns") and hasattr(X, "dtypes") and not all(
+        pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype) for dtype in X.dtypes
+    )
+
+
+def _check_frame(X):
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must be a non-empty 2-d DataFrame, got shape {X.shape}.")
+
+
+def _make_input_encoder(X):
+    """One-hot categorical columns, standardise numeric ones.
+
+    Kept in one place so that the engine's TabularEncoder can replace it.
+    """
+    if not hasattr(X, "columns"):
+        return StandardScaler()
+    numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c]) and not isinstance(X[c].dtype, pd.CategoricalDtype)]
+    categorical = [c for c in X.columns if c not in numeric]
+    return ColumnTransformer(
+        [
+            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+            ("numeric", StandardScaler(), numeric),
+        ],
+        sparse_threshold=0.0,
+    )
+
+
+def _encode_groups(sensitive_features, n_samples):
+    """Validate the sensitive features and number their (intersectional) groups.
+
+    Returns ``(groups, codes)``: the distinct groups, tuples when there are
+    several attributes, and each row's group index.
+    """
+    if isinstance(sensitive_features, pd.Series):
+        frame = sensitive_features.to_frame()
+    elif isinstance(sensitive_features, pd.DataFrame):
+        frame = sensitive_features
+    else:
+        values = np.asarray(sensitive_features, dtype=object)
+        if values.ndim == 0 or values.ndim > 2:
+            raise ValueError(
+                f"sensitive_features must be 1-d or 2-d (one column per attribute), got an array of shape {values.shape}."
+            )
+        frame = pd.DataFrame(values.reshape(len(values), -1))
+    if frame.shape[1] == 0:
+        raise ValueError("sensitive_features has no column.")
+    if len(frame) != n_samples:
+        raise ValueError(f"sensitive_features has {len(frame)} rows but X and y have {n_samples}.")
+    missing = frame.isna().to_numpy().any(axis=1)
+    if missing.any():
+        raise ValueError(
+            f"sensitive_features contains missing values (NaN) in {int(missing.sum())} row(s); "
+            "encode 'unknown' as a group of its own or drop those rows."
+        )
+    frame = frame.reset_index(drop=True)
+    frame.columns = range(frame.shape[1])
+    grouped = frame.groupby(list(frame.columns), sort=True, observed=True)
+    codes = grouped.ngroup().to_numpy(dtype=np.int64)
+    keys = list(grouped.size().index)  # in the order of the codes
+    groups = np.empty(len(keys), dtype=object)
+    groups[:] = keys
+    if len(groups) < 2:
+        raise ValueError(
+            f"sensitive_features is constant (one group: {groups[0]!r}); the adversary needs at least two groups."
+        )
+    return groups, codes

@@ -1,0 +1,120 @@
+"""The fairness report, the scorers and their metadata routing, and the trade-off display."""
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_validate
+
+from sklearn_adv.fairness import (
+    FairClassifier,
+    FairnessTradeoffDisplay,
+    fairness_report,
+    make_fairness_scorer,
+    make_tradeoff_scorer,
+)
+
+matplotlib.use("Agg")
+
+
+def make_data(n=200, seed=0):
+    rng = np.random.RandomState(seed)
+    s = rng.randint(2, size=n)
+    X = np.c_[s + 0.3 * rng.randn(n), rng.randn(n, 2)]
+    y = (X[:, 0] + X[:, 1] + 0.3 * rng.randn(n) > 0.5).astype(int)
+    return X, y, s
+
+
+def test_report_per_group_rates_match_their_definitions():
+    y_true = np.array([1, 1, 0, 0, 1, 0, 0, 0])
+    y_pred = np.array([1, 0, 1, 0, 1, 1, 0, 0])
+    groups = np.array(["a", "a", "a", "a", "b", "b", "b", "b"])
+    report = fairness_report(y_true, y_pred, sensitive_features=groups)
+    a, b = report.by_group.loc["a"], report.by_group.loc["b"]
+    assert (a["count"], a["selection_rate"], a["true_positive_rate"], a["false_positive_rate"]) == (4, 0.5, 0.5, 0.5)
+    assert (b["selection_rate"], b["true_positive_rate"], b["false_positive_rate"], b["accuracy"]) == (0.5, 1.0, 1 / 3, 0.75)
+    assert report.difference["true_positive_rate"] == pytest.approx(0.5)
+    assert report.summary["demographic_parity_difference"] == pytest.approx(
+        demographic_parity_difference(y_true, y_pred, sensitive_features=groups)
+    )
+    assert report.summary["equalized_odds_difference"] == pytest.approx(
+        equalized_odds_difference(y_true, y_pred, sensitive_features=groups)
+    )
+
+
+def test_report_needs_pos_label_for_string_labels():
+    with pytest.raises(ValueError, match="pos_label"):
+        fairness_report(["yes", "no"], ["yes", "yes"], sensitive_features=[0, 1])
+    report = fairness_report(["yes", "no"], ["yes", "yes"], sensitive_features=[0, 1], pos_label="yes")
+    assert report.by_group["selection_rate"].tolist() == [1.0, 1.0]
+
+
+def test_fairness_scorer_without_routed_sensitive_features_names_the_fix():
+    X, y, _ = make_data()
+    scorer = make_fairness_scorer()
+    with pytest.raises(ValueError, match="enable_metadata_routing"):
+        scorer(DummyClassifier().fit(X, y), X, y)
+
+
+def test_cross_validate_routes_sensitive_features_to_the_fairness_scorer():
+    X, y, s = make_data()
+    model = LogisticRegression().fit(X, y)
+    with sklearn.config_context(enable_metadata_routing=True):
+        result = cross_validate(
+            LogisticRegression(),
+            X,
+            y,
+            params={"sensitive_features": s},
+            scoring={"dp": make_fairness_scorer("demographic_parity_difference")},
+            cv=2,
+        )
+    # The scorer saw each test fold's own attribute: a leaky model has a clear gap.
+    assert np.all(result["test_dp"] < -0.2)
+    assert -demographic_parity_difference(y, model.predict(X), sensitive_features=s) < -0.2
+
+
+def test_tradeoff_scorer_is_accuracy_minus_penalised_gap():
+    X, y, s = make_data()
+    model = LogisticRegression().fit(X, y)
+    y_pred = model.predict(X)
+    expected = np.mean(y_pred == y) - 2.0 * demographic_parity_difference(y, y_pred, sensitive_features=s)
+    with sklearn.config_context(enable_metadata_routing=True):
+        assert make_tradeoff_scorer(penalty=2.0)(model, X, y, sensitive_features=s) == pytest.approx(expected)
+
+
+def test_grid_search_with_a_sensitive_column_and_the_scorer_reading_routed_features():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, s = make_data(n=240)
+    frame = pd.DataFrame(X, columns=["proxy", "a", "b"]).assign(sex=np.where(s == 1, "m", "f"))
+    params = dict(max_epochs=6, batch_size=32, encoder__hidden_units=(8,), random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        # The model reads the attribute from its column; only the scorer takes sensitive_features.
+        estimator = FairClassifier("sex", **params).set_fit_request(sensitive_features=False)
+        search = GridSearchCV(
+            estimator, {"adversary_weight": [0.0, 3.0]}, scoring=make_tradeoff_scorer(penalty=1.0), cv=2
+        )
+        search.fit(frame, y, sensitive_features=frame["sex"])
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_estimator_.sensitive_groups_.tolist() == ["f", "m"]
+
+
+def test_tradeoff_display_has_one_point_per_weight():
+    X, y, s = make_data()
+    estimator = FairClassifier(max_epochs=2, batch_size=32, encoder__hidden_units=(4,), random_state=0)
+    display = FairnessTradeoffDisplay.from_estimator(
+        estimator, X, y, X, y, adversary_weights=(0.0, 1.0, 3.0), sensitive_features_train=s, sensitive_features_test=s
+    )
+    assert len(display.scores) == len(display.disparities) == 3
+    np.testing.assert_allclose(display.line_.get_xdata(), display.disparities)
+    assert display.ax_.get_ylabel() == "accuracy"
+
+
+def test_tradeoff_display_needs_the_test_attribute():
+    X, y, s = make_data()
+    with pytest.raises(ValueError, match="sensitive_features_test"):
+        FairnessTradeoffDisplay.from_estimator(FairClassifier(), X, y, X, y, sensitive_features_train=s)
