@@ -22,10 +22,19 @@ def main(out_dir="demo_output"):
         print(f"   done in {time.perf_counter() - start:.1f} s", flush=True)
         rows.extend(section_rows)
     table = pd.DataFrame(rows, columns=["estimator", "task", "metric", "ours", "baseline", "baseline_name"])
-    with pd.option_context("display.width", 160, "display.max_colwidth", 40, "display.float_format", "{:.3f}".format):
-        print()
-        print(table.to_string(index=False))
+    print(_format_results(table))
     print(f"\nFigures written to {out_dir.resolve()}: {', '.join(sorted(p.name for p in out_dir.glob('*.png')))}")
+
+
+def _format_results(table):
+    """One block per estimator and task: each metric, ours against the baseline named beside it."""
+    lines = ["", "Results"]
+    width = max(len(metric) for metric in table["metric"])
+    for (estimator, task), block in table.groupby(["estimator", "task"], sort=False):
+        lines += ["", f"{estimator}: {task}", f"  {'metric':<{width}}    ours  baseline"]
+        for row in block.itertuples():
+            lines.append(f"  {row.metric:<{width}}  {row.ours:6.3f}    {row.baseline:6.3f}  ({row.baseline_name})")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

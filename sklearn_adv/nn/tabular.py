@@ -145,10 +145,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of input columns.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen during fit, when they are all strings.
 
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
         Which input columns are encoded as categorical.
 
     categories_ : dict
@@ -382,7 +382,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_features_out_)
+        Z : ndarray of shape (n_samples, `n_features_out_`)
             Encoded rows, of dtype ``dtype``.
         """
         check_is_fitted(self)
@@ -444,13 +444,13 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        Z : array-like or DataFrame of shape (n_samples, n_features_out_)
+        Z : array-like or DataFrame of shape (n_samples, `n_features_out_`)
             Rows laid out as :attr:`output_info_`. One-hot blocks may hold
             scores or probabilities: their argmax is taken.
 
         Returns
         -------
-        X : DataFrame or ndarray of shape (n_samples, n_features_in_)
+        X : DataFrame or ndarray of shape (n_samples, `n_features_in_`)
             A DataFrame with the columns and dtypes seen in fit (index: that of
             ``Z`` when ``Z`` is a DataFrame, else a fresh RangeIndex), or an
             array of the input's dtype when the encoder was fitted on an array.
