@@ -36,6 +36,7 @@ ENTRY_POINT_GROUP = "sklearn_adv.plugins"
 # Modules whose import registers the built-in components.
 _BUILTIN_MODULES = (
     "sklearn_adv.nn.networks",
+    "sklearn_adv.nn.gan",
     "sklearn_adv.cluster.transformations",
     "sklearn_adv.privacy.attacks",
     "sklearn_adv.augmentation.gan_losses",

@@ -1,6 +1,4 @@
 import gzip
-import sys
-import types
 import uuid
 
 import numpy as np
@@ -8,6 +6,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.datasets import load_digits
 
 from sklearn_adv import datasets
 from sklearn_adv.datasets import (
@@ -438,10 +437,37 @@ def test_make_digit_shift_rejects_bad_parameters(params, match):
         make_digit_shift(**params)
 
 
-def test_make_transformed_digits_forwards_to_the_clustering_family(monkeypatch):
-    calls = []
-    fake = types.ModuleType("sklearn_adv.cluster._digits")
-    fake.make_transformed_digits = lambda *a, **k: calls.append((a, k)) or "result"
-    monkeypatch.setitem(sys.modules, "sklearn_adv.cluster._digits", fake)
-    assert make_transformed_digits(5, random_state=1) == "result"
-    assert calls == [((5,), {"random_state": 1})]
+def test_make_transformed_digits_moves_each_digit_on_a_larger_canvas():
+    images, target = make_transformed_digits(canvas_size=12, max_shift=2, max_rotation=20, random_state=0)
+    digits = load_digits()
+    assert images.shape == (1797, 12, 12) and target.shape == (1797,)
+    np.testing.assert_array_equal(target, digits.target)
+    assert images.min() >= 0 and images.max() <= 16
+    # Rotation loses a little ink at the corners, but the digit stays whole.
+    np.testing.assert_allclose(images.sum(axis=(1, 2)), digits.images.sum(axis=(1, 2)), rtol=0.25)
+    centred = np.zeros((1797, 12, 12))
+    centred[:, 2:10, 2:10] = digits.images
+    assert not np.allclose(images, centred)
+
+
+def test_make_transformed_digits_without_transformations_only_centres_the_digits():
+    images, _ = make_transformed_digits(canvas_size=10, max_shift=0, max_rotation=0)
+    np.testing.assert_allclose(images[:, 1:9, 1:9], load_digits().images)
+    assert images[:, 0].sum() == 0 and images[:, :, -1].sum() == 0
+
+
+def test_make_transformed_digits_depends_only_on_its_arguments():
+    first, _ = make_transformed_digits(random_state=3)
+    second, _ = make_transformed_digits(random_state=3)
+    other, _ = make_transformed_digits(random_state=4)
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [({"canvas_size": 6}, "canvas_size"), ({"max_shift": -1}, "max_shift"), ({"max_rotation": np.inf}, "max_rotation")],
+)
+def test_make_transformed_digits_rejects_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        make_transformed_digits(**params)
