@@ -22,10 +22,11 @@ label.
 import numpy as np
 from scipy.special import xlogy
 from sklearn.base import clone
+from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import column_or_1d
 
 from sklearn_adv.domain.dann import _unlabelled_mask
@@ -45,13 +46,24 @@ def _take(X, rows):
     return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
 
 
-def _flat(X, estimator=None):
-    """Numeric 2-D rows: categorical DataFrame columns encoded as the estimator saw them, images flattened."""
-    encoder = getattr(estimator, "tabular_encoder_", None)
-    if encoder is not None and hasattr(X, "columns"):
-        X = encoder.transform(X)
-    X = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
+def _rows(X):
+    """DataFrames as they are; arrays as 2-D rows (images flattened)."""
+    if hasattr(X, "columns"):
+        return X
+    X = np.asarray(X)
     return X.reshape(len(X), -1)
+
+
+def _domain_classifier(X):
+    """Standardised logistic regression; categorical DataFrame columns one-hot encoded first."""
+    classifier = LogisticRegression(max_iter=1000)
+    if hasattr(X, "columns") and len(X.select_dtypes(exclude="number").columns):
+        encode = make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")),
+            (StandardScaler(), make_column_selector(dtype_include="number")),
+        )
+        return make_pipeline(encode, classifier)
+    return make_pipeline(StandardScaler(), classifier)
 
 
 def target_entropy_score(estimator, X, y):
@@ -135,12 +147,11 @@ def importance_weighted_accuracy(estimator, X, y, *, domain_classifier=None, max
     n_target, n_source = int(target.sum()), int((~target).sum())
     if n_target < cv or n_source < cv:
         raise ValueError(f"importance_weighted_accuracy needs at least cv={cv} target and {cv} labelled rows per fold.")
+    rows = _rows(X)
     if domain_classifier is None:
-        domain_classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        domain_classifier = _domain_classifier(rows)
     folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
-    p_target = cross_val_predict(
-        clone(domain_classifier), _flat(X, estimator), target, cv=folds, method="predict_proba"
-    )[:, 1]
+    p_target = cross_val_predict(clone(domain_classifier), rows, target, cv=folds, method="predict_proba")[:, 1]
     p_target = np.clip(p_target[~target], 1e-6, 1 - 1e-6)
     weights = np.minimum(p_target / (1 - p_target) * n_source / n_target, max_weight)
     source = np.flatnonzero(~target)
@@ -185,9 +196,9 @@ def domain_classifier_accuracy(estimator, X, y, *, classifier=None, cv=3, random
     _, target = _masks(X, y, "domain_classifier_accuracy")
     if min(target.sum(), (~target).sum()) < cv:
         raise ValueError(f"domain_classifier_accuracy needs at least cv={cv} target and {cv} labelled rows.")
-    features = estimator.transform(X) if estimator is not None and hasattr(estimator, "transform") else _flat(X)
+    features = _rows(estimator.transform(X) if estimator is not None and hasattr(estimator, "transform") else X)
     if classifier is None:
-        classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        classifier = _domain_classifier(features)
     folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
-    predicted = cross_val_predict(clone(classifier), _flat(features), target, cv=folds)
+    predicted = cross_val_predict(clone(classifier), features, target, cv=folds)
     return float(0.5 * (np.mean(predicted[target]) + np.mean(~predicted[~target])))
