@@ -103,8 +103,13 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         Torch device of the deep solver: ``"cpu"``, ``"cuda"`` or ``"auto"``
         (the discrete solver runs on the CPU with numpy).
     callbacks : list of skorch callbacks, default=None
-        Extra callbacks for the deep solver's skorch net (the discrete
-        solver has none).
+        Extra callbacks for the deep solver's skorch nets (the discrete
+        solver has none): they run in the warm start of the transformation
+        heads, a regression on the discrete solver's best parameters
+        (:func:`sklearn_adv.nn.prototypes.warm_start_heads`, when a
+        translation or rotation is among the transformations), and then in
+        the training of ``net_``. Both nets stop with a ``FloatingPointError``
+        when the loss stops being finite.
     random_state : int, RandomState instance or None, default=None
         Seeding, restarts, swaps and network initialisation.
     verbose : int, default=0

@@ -12,16 +12,32 @@ any model of the same shape:
   (the module reads ``n_active``);
 - :class:`ReseedPrototypes` gives a prototype that explains too few samples
   a copy of the busiest one (the module implements ``reseed(dst, src)``).
+
+:class:`TransformedPrototypes` is such a module: K prototypes and a network
+predicting, per sample, the parameters of transformations that align each
+prototype with the sample. :func:`warm_start_heads` teaches its
+transformation heads known parameters by regression (:class:`HeadRegressor`)
+before the prototypes are trained.
 """
 
 import numpy as np
 import torch
-from skorch import NeuralNet
+from skorch import NeuralNet, NeuralNetRegressor
 from skorch.callbacks import Callback
+from torch import nn
 
 from sklearn_adv.nn.callbacks import DivergenceGuard
 
-__all__ = ["Curriculum", "MinimumError", "PrototypeNet", "ReseedPrototypes"]
+__all__ = [
+    "Curriculum",
+    "HeadRegressor",
+    "MinimumError",
+    "PrototypeNet",
+    "ReseedPrototypes",
+    "TransformationHeads",
+    "TransformedPrototypes",
+    "warm_start_heads",
+]
 
 
 class MinimumError(torch.nn.Module):
@@ -135,3 +151,169 @@ class PrototypeNet(NeuralNet):
     @property
     def _default_callbacks(self):
         return [*super()._default_callbacks, ("divergence_guard", DivergenceGuard())]
+
+
+class TransformedPrototypes(nn.Module):
+    """Errors of each sample against each prototype, transformed as the encoder predicts.
+
+    The module holds K image-shaped prototypes, a shared encoder of the
+    sample and, per transformation, a linear head predicting that
+    transformation's parameters for every prototype. The heads start at
+    zero, so every transformation starts as the identity. It implements what
+    :class:`PrototypeNet`, :class:`Curriculum` and :class:`ReseedPrototypes`
+    need: ``forward``, ``n_active`` and ``reseed``.
+
+    Parameters
+    ----------
+    prototypes : ndarray of shape (K, C, H, W)
+        Initial prototypes.
+    transformations : list of transformations
+        Objects with ``n_params(n_channels)`` and a differentiable
+        ``apply(images, params)``, such as those of
+        :mod:`sklearn_adv.cluster.transformations`. Applied to a prototype in
+        the order listed, except that a translation (a transformation whose
+        class is named ``Translation``) is applied last (outermost).
+    encoder : nn.Module
+        Maps a batch ``(B, C, H, W)`` to features ``(B, F)``; ``F`` is read
+        from its ``out_features``.
+
+    Attributes
+    ----------
+    n_active : int
+        How many transformations are on, counted along ``curriculum``.
+    curriculum : list of int
+        The order in which transformations switch on (indices into
+        ``transformations``); defaults to the order listed.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from sklearn_adv.cluster.transformations import Colour
+    >>> from sklearn_adv.nn import build_network
+    >>> module = TransformedPrototypes(np.ones((3, 1, 4, 4)), [Colour()], build_network("mlp", (1, 4, 4), None))
+    >>> tuple(module(torch.zeros(5, 1, 4, 4)).shape)
+    (5, 3)
+    """
+
+    def __init__(self, prototypes, transformations, encoder):
+        super().__init__()
+        K, C = prototypes.shape[:2]
+        prototypes = np.asarray(prototypes, dtype=np.float32)
+        # Prototypes are learned in units of their spread, so that the
+        # optimizer's step size means the same whatever the pixel range.
+        scale = float(prototypes.std()) or 1.0
+        self.register_buffer("scale", torch.tensor(scale))
+        self.normalised_prototypes = nn.Parameter(torch.as_tensor(prototypes / scale))
+        self.order = sorted(range(len(transformations)), key=lambda t: type(transformations[t]).__name__ == "Translation")
+        self.transformations = transformations
+        self.encoder = encoder
+        features = encoder.out_features
+        self.heads = nn.ModuleList()
+        for transformation in transformations:
+            head = nn.Linear(features, K * transformation.n_params(C))
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
+            self.heads.append(head)
+        self.n_active = len(transformations)
+        # The order in which the curriculum switches transformations on.
+        self.curriculum = list(range(len(transformations)))
+
+    @property
+    def prototypes(self):
+        """The prototypes in pixel units: (K, C, H, W)."""
+        return self.normalised_prototypes * self.scale
+
+    def aligned(self, X):
+        """Every prototype transformed to match every sample: (B, K, C, H, W)."""
+        B = len(X)
+        K, C, H, W = self.prototypes.shape
+        features = self.encoder(X)
+        images = self.prototypes[None].expand(B, K, C, H, W).reshape(B * K, C, H, W)
+        active = set(self.curriculum[: self.n_active])
+        for t in self.order:
+            if t not in active:
+                continue
+            params = self.heads[t](features).reshape(B * K, -1)
+            images = self.transformations[t].apply(images, params)
+        return images.reshape(B, K, C, H, W)
+
+    def forward(self, X):
+        """Mean squared error per pixel of each sample against each aligned prototype: (B, K)."""
+        aligned = self.aligned(X)
+        return ((aligned - X[:, None]) ** 2).flatten(2).mean(dim=2)
+
+    @torch.no_grad()
+    def reseed(self, dst, src, noise=0.01):
+        """Make prototype ``dst`` (and its heads) a slightly perturbed copy of prototype ``src``."""
+        proto = self.normalised_prototypes[src]
+        self.normalised_prototypes[dst] = proto + noise * torch.randn_like(proto)
+        K = self.normalised_prototypes.shape[0]
+        for head in self.heads:
+            n = head.out_features // K
+            head.weight[dst * n : (dst + 1) * n] = head.weight[src * n : (src + 1) * n]
+            head.bias[dst * n : (dst + 1) * n] = head.bias[src * n : (src + 1) * n]
+
+
+class TransformationHeads(nn.Module):
+    """Some heads of a :class:`TransformedPrototypes` on its shared encoder, concatenated: ``(B, sum of sizes)``.
+
+    Shares its parameters with ``module``: training it trains the encoder
+    and those heads of ``module`` (see :func:`warm_start_heads`).
+    """
+
+    def __init__(self, module, indices):
+        super().__init__()
+        self.module = module
+        self.indices = list(indices)
+
+    def forward(self, X):
+        features = self.module.encoder(X)
+        return torch.cat([self.module.heads[t](features) for t in self.indices], dim=1)
+
+
+class HeadRegressor(NeuralNetRegressor):
+    """A skorch ``NeuralNetRegressor`` with the engine's :class:`~sklearn_adv.nn.callbacks.DivergenceGuard`.
+
+    The net :func:`warm_start_heads` trains; without a validation split by
+    default.
+    """
+
+    def __init__(self, module, *args, train_split=None, **kwargs):
+        super().__init__(module, *args, train_split=train_split, **kwargs)
+
+    @property
+    def _default_callbacks(self):
+        return [*super()._default_callbacks, ("divergence_guard", DivergenceGuard())]
+
+
+def warm_start_heads(module, X, targets, **net_params):
+    """Teach the heads of ``module`` given parameters for each sample and prototype, by regression.
+
+    Trains ``TransformationHeads(module, sorted(targets))`` (the shared
+    encoder and those heads) in a :class:`HeadRegressor` on the mean squared
+    error to the targets; the prototypes are left alone.
+
+    Parameters
+    ----------
+    module : TransformedPrototypes
+        Trained in place.
+    X : ndarray of shape (n, C, H, W)
+        The samples, float32.
+    targets : dict
+        Maps the index of a transformation to its parameters for every
+        sample and prototype, ``(n, K, n_params)``.
+    **net_params
+        Passed to :class:`HeadRegressor` (``lr``, ``batch_size``,
+        ``max_epochs``, ``callbacks``, ``device``, ...).
+
+    Returns
+    -------
+    net : HeadRegressor or None
+        The fitted net; ``None`` when ``targets`` is empty (nothing trained).
+    """
+    if not targets:
+        return None
+    indices = sorted(targets)
+    y = np.concatenate([targets[t].reshape(len(X), -1) for t in indices], axis=1).astype(np.float32)
+    params = {"criterion": nn.MSELoss, "optimizer": torch.optim.Adam, "iterator_train__shuffle": True, **net_params}
+    return HeadRegressor(TransformationHeads(module, indices), **params).fit(X, y)

@@ -1,5 +1,6 @@
 """TICKMeans: transformation-invariant k-means, discrete and deep solvers."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import torch
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
+from skorch.callbacks import Callback
 from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
 
@@ -15,7 +17,14 @@ from sklearn_adv import TICKMeans, plugins
 from sklearn_adv.cluster.tickmeans import _warp_matrix
 from sklearn_adv.cluster.transformations import Affine, Colour, Rotation, Transformation, Translation, warp_images
 from sklearn_adv.datasets import make_transformed_digits
-from sklearn_adv.nn.prototypes import PrototypeNet, ReseedPrototypes
+from sklearn_adv.nn.networks import build_network
+from sklearn_adv.nn.prototypes import (
+    HeadRegressor,
+    PrototypeNet,
+    ReseedPrototypes,
+    TransformedPrototypes,
+    warm_start_heads,
+)
 
 
 def _accuracy(y, labels):
@@ -273,11 +282,89 @@ def test_deep_solver_is_reproducible_and_pickles(deep_model, shifted_pairs):
     np.testing.assert_allclose(restored.transform(shifted_pairs), deep_model.transform(shifted_pairs), rtol=1e-6)
 
 
+def _inertia_without_head(model, X, index):
+    """The model's inertia on X with the head of transformation ``index`` set back to zero (the identity)."""
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        model.net_.module_.heads[index].weight.zero_()
+        model.net_.module_.heads[index].bias.zero_()
+    return (model.transform(X).min(axis=1) ** 2).sum()
+
+
 def test_deep_solver_learns_morphological_and_colour_transformations(shifted_pairs):
+    X = shifted_pairs
     model = TICKMeans(
         n_clusters=2, method="deep", transformations=["colour", "morphological"], max_epochs=2, random_state=0
-    ).fit(shifted_pairs)
+    ).fit(X)
+    # Colour is on from the start, morphological switches on for the second epoch.
     assert model.history_[:, "n_active"] == [1, 2]
+    heads = model.net_.module_.heads
+    for index in (0, 1):
+        # The heads start at zero (the identity): both have learned, and what
+        # they learned lowers the error (small steps along the gradient).
+        assert heads[index].weight.abs().max() > 1e-4
+        assert _inertia_without_head(model, X, index) > model.inertia_ * (1 + 1e-4)
+
+
+class _Recorder(Callback):
+    """Records the class of every net it trains in; ``poison_first`` makes the first net's parameters NaN."""
+
+    def __init__(self, poison_first=False):
+        self.poison_first = poison_first
+        self.nets = []
+
+    def on_train_begin(self, net, **kwargs):
+        self.nets.append(type(net).__name__)
+        if self.poison_first and len(self.nets) == 1:
+            with torch.no_grad():
+                for parameter in net.module_.parameters():
+                    parameter.fill_(float("nan"))
+
+
+def test_deep_solver_runs_the_users_callbacks_in_the_warm_start_and_in_training(shifted_pairs):
+    recorder = _Recorder()
+    model = TICKMeans(
+        n_clusters=2, method="deep", transformations=["translation"], max_epochs=1, batch_size=6, callbacks=[recorder],
+        random_state=0,
+    ).fit(shifted_pairs)
+    assert recorder.nets == ["HeadRegressor", "PrototypeNet"]
+    assert any(callback is recorder for _, callback in model.net_.callbacks_)
+
+
+def test_a_diverged_warm_start_stops_with_a_clear_error(shifted_pairs):
+    recorder = _Recorder(poison_first=True)
+    model = TICKMeans(
+        n_clusters=2, method="deep", transformations=["translation"], max_epochs=1, batch_size=6, callbacks=[recorder],
+        random_state=0,
+    )
+    with pytest.raises(FloatingPointError, match="Training diverged"):
+        model.fit(shifted_pairs)
+    # It stopped in the warm start: the prototypes' net never started.
+    assert recorder.nets == ["HeadRegressor"]
+
+
+def test_warm_start_heads_fits_the_targets_and_leaves_the_prototypes_alone():
+    rng = np.random.RandomState(0)
+    X = rng.rand(16, 1, 6, 6).astype(np.float32)
+    torch.manual_seed(0)
+    module = TransformedPrototypes(X[:3], [Translation()], build_network("mlp", (1, 6, 6), None))
+    prototypes = module.prototypes.detach().clone()
+    targets = {0: np.full((16, 3, 2), 0.3)}
+    net = warm_start_heads(module, X, targets, lr=0.01, batch_size=16, max_epochs=60, verbose=0)
+    assert isinstance(net, HeadRegressor) and len(net.history) == 60
+    assert net.history[-1, "train_loss"] < 0.05 * net.history[0, "train_loss"]
+    with torch.no_grad():
+        predicted = module.heads[0](module.encoder(torch.as_tensor(X))).numpy()
+    np.testing.assert_allclose(predicted, 0.3, atol=0.05)
+    torch.testing.assert_close(module.prototypes.detach(), prototypes)
+    assert warm_start_heads(module, X, {}) is None
+
+
+def test_warm_start_heads_stops_on_a_diverged_loss():
+    X = np.random.RandomState(0).rand(16, 1, 6, 6).astype(np.float32)
+    module = TransformedPrototypes(X[:3], [Translation()], build_network("mlp", (1, 6, 6), None))
+    with pytest.raises(FloatingPointError, match="Training diverged"):
+        warm_start_heads(module, X, {0: np.full((16, 3, 2), np.inf)}, batch_size=16, max_epochs=2, verbose=0)
 
 
 def test_prototypes_that_win_too_few_samples_are_reseeded_from_the_busiest():
