@@ -87,7 +87,8 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
     discriminator_steps : int, default=1
         Discriminator steps per generator step.
     learning_rate : float, default=2e-4
-        Of both Adam optimizers (betas 0.5, 0.9; weight decay 1e-6).
+        Of both Adam optimizers (the generator's and the discriminator's:
+        betas 0.5, 0.9; weight decay 1e-6).
     spectral_norm : bool, default=False
         Spectral normalisation (Miyato et al. 2018) of the discriminator's
         linear and convolution layers.
@@ -130,7 +131,7 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
     Attributes
     ----------
     generator_ : torch.nn.Module
-        The trained generator: ``generator_(z, cond)`` maps noise of shape
+        The trained generator (the net's ``module_``): ``generator_(z, cond)`` maps noise of shape
         ``(n, noise_dim)`` and the conditions (class one-hot, then the
         categorical condition) to encoded rows, or to images in [-1, 1].
     discriminator_ : callable
@@ -138,7 +139,9 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         (records in the format given to fit; higher means "more like the
         training data"): the trained discriminator, with each record packed
         with copies of itself and, for tables, averaged over the categorical
-        conditions. Its torch module is ``discriminator_.module``.
+        conditions. Its torch module is ``discriminator_.module``. A
+        category not seen in fit is encoded as an all-zero one-hot block
+        rather than raising.
     net_ : GANNet
         The skorch net that trained both.
     history_ : skorch History
@@ -331,7 +334,8 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         )
         X_new = self._generate(labels, seed=rng.randint(np.iinfo(np.int32).max))
         self.sample_weight_ = np.ones(len(y_valid) + len(labels))
-        return _stack_like(X, X_valid, X_new), _stack_like(y, y_valid, labels)
+        y_new = pd.Series(labels).astype(y.dtype) if isinstance(y, pd.Series) else labels  # Int64, category stay
+        return _stack_like(X, X_valid, X_new), _stack_like(y, y_valid, y_new)
 
     def _fit(self, X, y, rng):
         X_valid, y_valid = self._validate(X, y)
@@ -358,6 +362,7 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
                 categorical_features=self.categorical_features,
                 numeric=self.numeric,
                 n_modes=self.n_modes,
+                handle_unknown="ignore",  # the discriminator scores records with categories unseen in fit
                 random_state=rng.randint(np.iinfo(np.int32).max),
             )
             encoded = self.encoder_.fit_transform(X_valid)
@@ -403,12 +408,16 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         )
         with torch_seed(seed + 1):
             self.net_.fit(data, None)
-        self.generator_ = self.net_.module_
         self.generator_.eval()
         self.net_.discriminator_.eval()
         self.discriminator_ = _RecordDiscriminator(self)
         self.history_ = self.net_.history
         return X_valid, y_valid
+
+    @property
+    def generator_(self):
+        """The trained generator: the net's ``module_`` (so it pickles and moves with the net)."""
+        return self.net_.module_
 
     def _validate(self, X, y):
         if isinstance(X, pd.DataFrame):

@@ -27,24 +27,27 @@ utility
     synthetic, against train on real only, with the estimator you choose,
     scored on the labelled holdout.
 
-Rows are compared after one encoding fitted on the training rows: numeric
-columns standardised (missing values imputed, with indicators), categorical
-columns one-hot encoded; 2-d arrays are standardised per column; images are
-flattened and divided by the pixels' overall standard deviation.
+Rows are compared after one encoding fitted on the training rows, the
+engine's :class:`~sklearn_adv.nn.TabularEncoder` (``numeric="standard"``):
+numeric columns (and the columns of a 2-d array) standardised, with a 0/1
+missing-value indicator for every numeric column that has missing values in
+any of the data sets; categorical columns one-hot encoded, a missing value a
+level of its own, a category the training rows lack an all-zero block.
+Images are flattened and divided by the pixels' overall standard deviation.
+The memorization metrics always compare with every training row; the other
+distance-based metrics work on subsamples (``max_rows``).
 """
 
 import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 from sklearn.base import clone, is_classifier
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from sklearn_adv.nn.tabular import TabularEncoder
 
 __all__ = [
     "birthday_support",
@@ -92,16 +95,21 @@ def quality_report(
         needs all three).
     estimator : classifier or None, default=None
         The model of the utility section; None is a
-        ``HistGradientBoostingClassifier`` on the encoded rows. It is cloned
-        for every fit, and given images as flat rows.
+        ``HistGradientBoostingClassifier`` on the rows encoded as above (so
+        it takes strings, categories and missing values). A given estimator
+        is cloned for every fit, and given the rows as they are (images as
+        flat rows).
     sections : iterable of str, default=("memorization", "diversity", "fidelity", "utility")
         Which sections to compute; a section that lacks its inputs (holdout,
         labels) is skipped.
     per_column : bool, default=False
         Also give one marginal-distance row per column.
     max_rows : int or None, default=5000
-        Each data set is subsampled to at most this many rows for the
-        distance-based metrics and the detector (not for utility).
+        The synthetic and holdout rows are subsampled to at most this many
+        rows for the memorization metrics, whose reference is always the
+        whole training set (so that no copy is missed); every data set is
+        subsampled so for the diversity and fidelity metrics. The utility
+        section uses all rows.
     random_state : int, default=0
 
     Returns
@@ -131,16 +139,21 @@ def quality_report(
             raise TypeError(f"{name} must have the format of X_train (a DataFrame, rows or images).")
     if len(X_train) < 2 or len(X_synthetic) < 2:
         raise ValueError("X_train and X_synthetic need at least 2 rows each.")
+    X_synthetic = _same_columns(X_train, X_synthetic, "X_synthetic")
+    X_holdout = _same_columns(X_train, X_holdout, "X_holdout")
     rng = np.random.RandomState(random_state)
-    encoder = _fit_encoder(X_train)
-    train, synth = _subsample(X_train, max_rows, rng), _subsample(X_synthetic, max_rows, rng)
+    encoder = _fit_encoder(X_train, X_synthetic, X_holdout)
+    E_train_all = _encode(encoder, X_train)  # the reference of the memorization metrics: every training row
+    train_rows = _subsample_rows(len(X_train), max_rows, rng)
+    train, E_train = _take(X_train, train_rows), E_train_all[train_rows]
+    synth = _subsample(X_synthetic, max_rows, rng)
     holdout = _subsample(X_holdout, max_rows, rng) if X_holdout is not None else None
-    E_train, E_synth = _encode(encoder, train), _encode(encoder, synth)
+    E_synth = _encode(encoder, synth)
     E_holdout = _encode(encoder, holdout) if holdout is not None else None
 
     rows = []
     if "memorization" in sections:
-        rows += _memorization(train, synth, holdout, E_train, E_synth, E_holdout)
+        rows += _memorization(X_train, synth, holdout, E_train_all, E_synth, E_holdout)
     if "diversity" in sections:
         rows += _diversity(X_train, X_synthetic, E_train, E_synth, y_train, y_synthetic, rng)
     if "fidelity" in sections:
@@ -148,6 +161,15 @@ def quality_report(
     if "utility" in sections and all(v is not None for v in (X_holdout, y_train, y_synthetic, y_holdout)):
         rows += _utility(X_train, X_synthetic, X_holdout, y_train, y_synthetic, y_holdout, estimator, encoder)
     return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def _same_columns(X_train, X, name):
+    """``X`` with the columns of the training frame, in their order."""
+    if X is None or not isinstance(X_train, pd.DataFrame):
+        return X
+    if set(X.columns) != set(X_train.columns):
+        raise ValueError(f"{name} must have the columns of X_train: {list(X_train.columns)}, got {list(X.columns)}.")
+    return X[list(X_train.columns)]
 
 
 def _row(section, metric, value, reference=np.nan, description=""):
@@ -166,15 +188,16 @@ def distance_to_closest_record(E_reference, E_query, exclude_self=False):
 
 
 def _memorization(train, synth, holdout, E_train, E_synth, E_holdout):
+    """``train`` / ``E_train``: every training row; ``synth`` and ``holdout``: the (subsampled) queries."""
     dcr_synth = distance_to_closest_record(E_train, E_synth)
+    dcr_holdout = distance_to_closest_record(E_train, E_holdout) if E_holdout is not None else None
     copies = _exact_copy_fraction(train, synth)
     rows = [
         _row("memorization", "DCR synthetic (median)", np.median(dcr_synth),
-             np.median(distance_to_closest_record(E_train, E_holdout)) if E_holdout is not None else np.nan,
+             np.median(dcr_holdout) if dcr_holdout is not None else np.nan,
              "median distance of a synthetic row to its closest training row; reference: holdout rows"),
     ]
     if E_holdout is not None:
-        dcr_holdout = distance_to_closest_record(E_train, E_holdout)
         rows.append(_row("memorization", "DCR ratio (median)", _ratio(np.median(dcr_synth), np.median(dcr_holdout)), 1.0,
                          "median DCR of synthetic rows over that of holdout rows; below 1: closer to the training rows than fresh data"))
         rows.append(_row("memorization", "DCR ratio (5th percentile)",
@@ -348,7 +371,10 @@ def _detector_auc(E_train, E_synth, random_state):
 
 def _utility(X_train, X_synthetic, X_holdout, y_train, y_synthetic, y_holdout, estimator, encoder):
     if estimator is None:
-        estimator = make_pipeline(clone(encoder), HistGradientBoostingClassifier(random_state=0))
+        # The report's encoding: it takes strings, categories and missing values, which
+        # a model given raw frames might not.
+        estimator = HistGradientBoostingClassifier(random_state=0)
+        X_train, X_synthetic, X_holdout = (_encode(encoder, v) for v in (X_train, X_synthetic, X_holdout))
     if not is_classifier(estimator):
         raise TypeError(f"estimator must be a classifier, got {estimator!r}.")
     y_train, y_synthetic, y_holdout = (np.asarray(v) for v in (y_train, y_synthetic, y_holdout))
@@ -420,45 +446,63 @@ class _ImageScaler:
         return self.fit(X).transform(X)
 
 
-def _fit_encoder(X):
-    kind = _kind(X)
+def _fit_encoder(X_train, *others):
+    """The report's encoding, fitted on the training rows (see the module's docstring).
+
+    The engine's TabularEncoder gives a missing-value indicator only to the
+    numeric columns with missing values in fit, so the training rows are
+    fitted with one extra row: a copy of the first, missing in every numeric
+    column that has missing values in one of ``others`` only. Scalers ignore
+    missing values, so the scales and levels are those of the training rows.
+    """
+    kind = _kind(X_train)
     if kind == "images":
-        return _ImageScaler().fit(X)
+        return _ImageScaler().fit(X_train)
+    others = [X for X in others if X is not None]
+    encoder = TabularEncoder(numeric="standard", handle_unknown="ignore", dtype=np.float64)
     if kind == "rows":
-        return make_pipeline(SimpleImputer(add_indicator=True), StandardScaler()).fit(np.asarray(X, dtype=np.float64))
-    categorical = _categorical_columns(X)
-    numeric = [c for c in X.columns if c not in categorical]
-    transformers = []
-    if numeric:
-        transformers.append(("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()), numeric))
-    if categorical:
-        # Missing categories become the level "<missing>" (see _as_object_categories).
-        transformers.append(("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical))
-    return ColumnTransformer(transformers, sparse_threshold=0.0).fit(_as_object_categories(X, categorical))
-
-
-def _as_object_categories(X, categorical):
-    if not isinstance(X, pd.DataFrame):
-        return X
-    X = X.copy()
-    for column in categorical:
-        X[column] = X[column].astype(object).where(X[column].notna(), "<missing>").astype(str)
-    return X
+        train = np.asarray(X_train, dtype=np.float64)
+        missing = np.zeros(train.shape[1], dtype=bool)
+        for X in others:
+            missing |= np.isnan(np.asarray(X, dtype=np.float64)).any(axis=0)
+        missing &= ~np.isnan(train).any(axis=0)
+        if missing.any():
+            template = train[:1].copy()
+            template[:, missing] = np.nan
+            train = np.vstack([train, template])
+        return encoder.fit(train)
+    categorical = set(_categorical_columns(X_train))
+    missing = [c for c in X_train.columns if c not in categorical and not X_train[c].isna().any()
+               and any(X[c].isna().any() for X in others)]
+    train = X_train
+    if missing:
+        template = X_train.iloc[:1].copy()
+        for column in missing:
+            template[column] = np.nan  # replaces the column: float64
+        train = pd.concat([X_train, template], ignore_index=True)
+    return encoder.fit(train)
 
 
 def _encode(encoder, X):
-    if isinstance(X, pd.DataFrame):
-        X = _as_object_categories(X, _categorical_columns(X))
-    elif _kind(X) == "rows":
+    if _kind(X) == "rows":
         X = np.asarray(X, dtype=np.float64)
     return np.asarray(encoder.transform(X), dtype=np.float64)
+
+
+def _subsample_rows(n, max_rows, rng):
+    if max_rows is None or n <= max_rows:
+        return np.arange(n)
+    return np.sort(rng.choice(n, max_rows, replace=False))
+
+
+def _take(X, rows):
+    return X.iloc[rows] if isinstance(X, pd.DataFrame) else np.asarray(X)[rows]
 
 
 def _subsample(X, max_rows, rng):
     if max_rows is None or len(X) <= max_rows:
         return X
-    rows = np.sort(rng.choice(len(X), max_rows, replace=False))
-    return X.iloc[rows] if isinstance(X, pd.DataFrame) else np.asarray(X)[rows]
+    return _take(X, _subsample_rows(len(X), max_rows, rng))
 
 
 def _concat(A, B):
@@ -528,12 +572,18 @@ def _as_images(X, image_shape):
 
 
 def plot_distance_to_closest_record(X_train, X_synthetic, X_holdout, ax=None, max_rows=5000, random_state=0):
-    """Histograms of the distance to the closest training record of synthetic and of holdout rows."""
+    """Histograms of the distance to the closest training record of synthetic and of holdout rows.
+
+    The distances are to every training row; at most ``max_rows`` synthetic
+    and holdout rows are drawn.
+    """
     import matplotlib.pyplot as plt
 
     rng = np.random.RandomState(random_state)
-    encoder = _fit_encoder(X_train)
-    train = _encode(encoder, _subsample(X_train, max_rows, rng))
+    X_synthetic = _same_columns(X_train, X_synthetic, "X_synthetic")
+    X_holdout = _same_columns(X_train, X_holdout, "X_holdout")
+    encoder = _fit_encoder(X_train, X_synthetic, X_holdout)
+    train = _encode(encoder, X_train)  # every training row is a reference; the queries are subsampled
     synth = distance_to_closest_record(train, _encode(encoder, _subsample(X_synthetic, max_rows, rng)))
     holdout = distance_to_closest_record(train, _encode(encoder, _subsample(X_holdout, max_rows, rng)))
     if ax is None:

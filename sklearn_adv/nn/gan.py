@@ -341,13 +341,20 @@ class GANNet(NeuralNet):
     cond_weight : float, default=1.0
         Weight of the generator's cross-entropy to its column condition.
     discriminator_optimizer : optimizer class or None, default=None
-        ``None`` uses ``optimizer``; parameters as ``discriminator_optimizer__lr``.
+        ``None`` uses ``optimizer``. When it is the same class as
+        ``optimizer``, the discriminator's optimizer takes the generator's
+        settings (``lr``, ``optimizer__*``) except those given as
+        ``discriminator_optimizer__<param>``; another class takes only
+        ``lr`` and its own ``discriminator_optimizer__*``.
     **kwargs
         Everything :class:`skorch.NeuralNet` takes.
 
     Attributes
     ----------
     module_, discriminator_ : nn.Module
+        Both registered with skorch: they follow ``device`` and a net
+        trained on a GPU unpickles on a CPU-only machine.
+    optimizer_, discriminator_optimizer_ : torch optimizers
     history : skorch History
         Per epoch: ``train_loss`` (the generator's loss as optimised),
         ``generator_loss``, ``discriminator_loss`` and, when conditioned on
@@ -402,15 +409,34 @@ class GANNet(NeuralNet):
 
     def initialize_module(self):
         super().initialize_module()
-        self.discriminator_ = self.initialized_instance(self.discriminator, self.get_params_for("discriminator"))
+        discriminator = self.initialized_instance(self.discriminator, self.get_params_for("discriminator"))
+        self.discriminator_ = discriminator
+        # "discriminator" is a known prefix, so skorch does not register the
+        # module by itself: register it, so that it follows the net's device
+        # and unpickles onto the CPU (cuda_dependent_attributes_).
+        self._register_once("discriminator_", discriminator)
         return self
 
     def initialize_optimizer(self, *_, **__):
         args, kwargs = self.get_params_for_optimizer("optimizer", self.module_.named_parameters())
         self.optimizer_ = self.optimizer(*args, **kwargs)
-        args, kwargs = self.get_params_for_optimizer("discriminator_optimizer", self.discriminator_.named_parameters())
-        self.discriminator_optimizer_ = (self.discriminator_optimizer or self.optimizer)(*args, **kwargs)
+        d_args, d_kwargs = self.get_params_for_optimizer(
+            "discriminator_optimizer", self.discriminator_.named_parameters()
+        )
+        d_class = self.discriminator_optimizer or self.optimizer
+        if d_class is self.optimizer:
+            # The same optimizer: the generator's settings (optimizer__*, lr)
+            # unless discriminator_optimizer__* says otherwise.
+            shared = {k: v for k, v in kwargs.items() if k != "param_groups"}
+            d_kwargs = {**shared, **self.get_params_for("discriminator_optimizer")}
+            d_kwargs.pop("param_groups", None)
+        self.discriminator_optimizer_ = d_class(*d_args, **d_kwargs)
+        self._register_once("discriminator_optimizer_", self.discriminator_optimizer_)
         return self
+
+    def _register_once(self, name, attr):
+        if name not in self.cuda_dependent_attributes_:
+            self._register_attribute(name, attr, prefixes=False)
 
     # -- conditions -------------------------------------------------------
 

@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline as sklearn_make_pipeline
 from sklearn_adv import GANAugmenter, plugins
 from sklearn_adv.augmentation.gan import _training_by_sampling
 from sklearn_adv.augmentation.gan_losses import gradient_penalty
-from sklearn_adv.nn.gan import DCGANGenerator, weighted_row_loader
+from sklearn_adv.nn.gan import ConditionalDiscriminator, DCGANGenerator, GANNet, weighted_row_loader
 from sklearn_adv.pipeline import make_pipeline
 
 TINY = dict(
@@ -190,6 +190,91 @@ def test_pickle_keeps_the_generator(fitted):
     restored = pickle.loads(pickle.dumps(gan))
     pd.testing.assert_frame_equal(restored.sample(10, random_state=1)[0], gan.sample(10, random_state=1)[0])
     np.testing.assert_allclose(restored.discriminator_(fitted[1].iloc[:5]), gan.discriminator_(fitted[1].iloc[:5]))
+
+
+def test_both_optimizers_get_the_documented_adam_settings(fitted):
+    gan = fitted[0]
+    for optimizer in (gan.net_.optimizer_, gan.net_.discriminator_optimizer_):
+        group = optimizer.param_groups[0]
+        assert isinstance(optimizer, torch.optim.Adam)
+        assert group["betas"] == (0.5, 0.9) and group["weight_decay"] == 1e-6 and group["lr"] == 2e-4
+
+
+def _tiny_gannet(**params):
+    loss = plugins.resolve("gan_loss", "bce")
+    discriminator = ConditionalDiscriminator(torch.nn.Linear(3, 4), 4)
+    return GANNet(torch.nn.Linear(2, 3), discriminator, criterion=loss, noise_dim=2, optimizer=torch.optim.Adam,
+                  lr=2e-4, optimizer__betas=(0.5, 0.9), optimizer__weight_decay=1e-6, **params).initialize()
+
+
+def test_gannet_discriminator_optimizer_parameters_override_the_shared_ones():
+    net = _tiny_gannet(discriminator_optimizer__betas=(0.0, 0.99), discriminator_optimizer__lr=1e-3)
+    d_group, g_group = net.discriminator_optimizer_.param_groups[0], net.optimizer_.param_groups[0]
+    assert d_group["betas"] == (0.0, 0.99) and d_group["lr"] == 1e-3 and d_group["weight_decay"] == 1e-6
+    assert g_group["betas"] == (0.5, 0.9) and g_group["lr"] == 2e-4
+    net = _tiny_gannet(discriminator_optimizer=torch.optim.SGD)  # another class: lr only, not Adam's betas
+    assert isinstance(net.discriminator_optimizer_, torch.optim.SGD)
+    assert net.discriminator_optimizer_.param_groups[0]["lr"] == 2e-4
+    assert net.discriminator_optimizer_.param_groups[0]["weight_decay"] == 0
+
+
+def test_discriminator_and_its_optimizer_are_registered_for_devices_and_pickling(fitted):
+    gan = fitted[0]
+    net = gan.net_
+    assert {"discriminator_", "discriminator_optimizer_"} <= set(net.cuda_dependent_attributes_)
+    assert "discriminator" in net._modules and "discriminator_optimizer" in net._optimizers
+    # skorch pickles registered attributes through its map_location path, not in the plain state.
+    state = net.__getstate__()
+    assert "discriminator_" not in state and "discriminator_optimizer_" not in state
+    restored = pickle.loads(pickle.dumps(gan))
+    assert restored.generator_ is restored.net_.module_
+    assert restored.discriminator_.module is restored.net_.discriminator_
+    with pytest.raises(AttributeError):
+        GANAugmenter().generator_
+
+
+def test_discriminator_scores_records_with_categories_unseen_in_fit(fitted):
+    gan, X, _, _, _ = fitted
+    new = X.iloc[:6].copy()
+    new["city"] = "east"
+    new["job"] = pd.Categorical(["tech", "admin", "new", "new", "rare", "other"])
+    scores = gan.discriminator_(new)
+    assert scores.shape == (6,) and np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "category", "int64"])
+def test_fit_resample_keeps_the_dtype_of_a_series_y(dtype):
+    X, y = _table()
+    y = pd.Series(np.where(y == 1, 7, 3), name="target").astype(dtype)
+    _, y_res = GANAugmenter(**{**TINY, "epochs": 1}).fit_resample(X, y)
+    assert isinstance(y_res, pd.Series) and y_res.dtype == y.dtype and y_res.name == "target"
+    assert y_res.value_counts().to_dict() == {3: 90, 7: 90}
+    if dtype == "category":
+        assert list(y_res.cat.categories) == list(y.cat.categories)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_gan_trained_on_a_gpu_unpickles_on_a_cpu_only_machine(tmp_path):
+    import subprocess
+    import sys
+
+    X, y = _table()
+    gan = GANAugmenter(**{**TINY, "epochs": 1, "device": "cuda"}).fit(X, y)
+    assert next(gan.net_.discriminator_.parameters()).is_cuda
+    path = tmp_path / "gan.pkl"
+    path.write_bytes(pickle.dumps(gan))
+    X.to_pickle(tmp_path / "X.pkl")
+    script = (
+        "import pickle, sys, pandas as pd, torch; assert not torch.cuda.is_available();"
+        f"gan = pickle.loads(open({str(path)!r}, 'rb').read());"
+        "assert not next(gan.net_.discriminator_.parameters()).is_cuda;"
+        "assert gan.generator_ is gan.net_.module_;"
+        f"print(gan.discriminator_(pd.read_pickle({str(tmp_path / 'X.pkl')!r}).iloc[:3]).shape, len(gan.sample(4)[0]))"
+    )
+    env = {**__import__("os").environ, "CUDA_VISIBLE_DEVICES": ""}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["(3,)", "4"]
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,18 @@ def test_copies_of_training_rows_are_flagged_as_memorised():
     assert values["closer than holdout fraction"] == 1.0
 
 
+def test_memorization_compares_with_every_training_row_not_a_subsample():
+    X_train, _ = _population(600, 0)
+    X_holdout, _ = _population(300, 1)
+    copies = X_train[np.random.RandomState(1).choice(600, 200, replace=False)]
+    values = _values(quality_report(X_train, copies, X_holdout, sections=["memorization"], max_rows=100))
+    assert values["exact copy fraction"] == 1.0
+    assert values["DCR ratio (median)"] == 0.0 and values["DCR ratio (5th percentile)"] == 0.0
+    assert values["closer than holdout fraction"] == 1.0
+    ax = plot_distance_to_closest_record(X_train, copies, X_holdout, max_rows=100)
+    assert "synthetic (median 0.00)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
 def test_fresh_rows_from_the_population_are_as_far_as_holdout_rows():
     X_train, _ = _population(400, 0)
     X_holdout, _ = _population(400, 1)
@@ -116,6 +128,41 @@ def test_report_on_mixed_frames_with_missing_values_has_every_section():
                             y_synthetic=y[100:150], y_holdout=y[150:])
     assert set(report["section"]) == {"memorization", "diversity", "fidelity", "utility"}
     assert list(report.columns) == ["section", "metric", "value", "reference", "description"]
+
+
+def _frame_with_missing_values(n, seed):
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 2, n)
+    frame = pd.DataFrame({
+        "age": pd.array(rng.randint(18, 80, n) + 10 * y, dtype="Int64"),
+        "income": rng.normal(size=n) + y,
+        "job": pd.array(rng.choice(["a", "b", "c"], n), dtype="string"),
+        "owner": pd.Categorical(rng.choice(["yes", "no"], n)),
+    })
+    frame.loc[::5, "age"] = pd.NA
+    frame.loc[::7, "job"] = pd.NA
+    return frame, y
+
+
+def test_default_utility_model_takes_strings_categories_and_missing_values():
+    train, y_train = _frame_with_missing_values(300, 0)
+    synth, y_synth = _frame_with_missing_values(200, 1)
+    holdout, y_holdout = _frame_with_missing_values(200, 2)
+    holdout.loc[::9, "income"] = np.nan  # missing where the training rows have none
+    holdout.loc[3, "job"] = "never seen"
+    synth = synth[list(reversed(synth.columns))]  # columns are matched by name
+    report = quality_report(train, synth, holdout, y_train=y_train, y_synthetic=y_synth, y_holdout=y_holdout)
+    values = report.set_index("metric")
+    assert set(report["section"]) == {"memorization", "diversity", "fidelity", "utility"}
+    # Same population: a model on synthetic rows is about as good as one on training rows, and both learn y.
+    assert values.loc["TSTR ROC AUC", "reference"] > 0.7 and values.loc["TSTR ROC AUC", "value"] > 0.7
+    assert np.isfinite(report["value"]).all()
+
+
+def test_columns_must_match_the_training_rows():
+    train, _ = _frame_with_missing_values(50, 0)
+    with pytest.raises(ValueError, match="columns of X_train"):
+        quality_report(train, train.drop(columns="job"))
 
 
 def test_images_are_compared_as_flattened_pixels():
