@@ -128,6 +128,10 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
 
     lr : float, default=3e-3
         Learning rate (Adam without momentum) of the encoder and the head.
+        Suits a few thousand rows or a few epochs; on tens of thousands of
+        rows over 10 or more epochs, 1e-3 (fairlearn's and
+        ``MLPClassifier``'s default) gives a more accurate model at every
+        adversary weight (see the benchmark in the User Guide).
 
     adversary_lr : float or None, default=3e-2
         Learning rate of the adversary; ``None`` uses ``lr``. Ten times the
@@ -394,6 +398,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
             **self._learning_rates(),
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
+            dataset=_TensorDataset,
             iterator_train=batched_loader,
             iterator_train__shuffle=True,
             iterator_valid=batched_loader,
@@ -406,12 +411,17 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
     def _learning_rates(self):
         """``lr`` for encoder and head, ``adversary_lr`` for the adversary, in either training mode."""
         adversary_lr = self.lr if self.adversary_lr is None else self.adversary_lr
+        # Fused Adam: the same update in one kernel per step rather than a
+        # handful per parameter, which is most of a small network's step.
+        fused = {"fused": True} if _fused_adam_available() else {}
         if self.training == "alternating":
             return {
                 "lr": self.lr,
                 "optimizer__betas": _ADAM_BETAS,
+                **{f"optimizer__{key}": value for key, value in fused.items()},
                 "adversary_optimizer__lr": adversary_lr,
                 "adversary_optimizer__betas": _ADAM_BETAS,
+                **{f"adversary_optimizer__{key}": value for key, value in fused.items()},
             }
         # One optimizer over both networks: the main module's parameters are
         # named encoder.* and head.*, every other one is the adversary's.
@@ -419,6 +429,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         return {
             "lr": adversary_lr,
             "optimizer__betas": _ADAM_BETAS,
+            **{f"optimizer__{key}": value for key, value in fused.items()},
             "optimizer__param_groups": [("encoder.*", main_group), ("head.*", main_group)],
         }
 
@@ -631,19 +642,24 @@ class _FairNet(AdversarialNet):
     def adversary_input(self, output, representation, y):
         features = representation if self.reads == "representation" else torch.softmax(output, dim=1)
         if len(features) > 1:
-            features = (features - features.mean(dim=0)) / (features.std(dim=0) + _STANDARDISE_EPS)
+            std, mean = torch.std_mean(features, dim=0)
+            features = (features - mean) / (std + _STANDARDISE_EPS)
         if not self.conditional:
             return features
         labels = y["target"].to(output.device) if isinstance(y, dict) else output.argmax(dim=1)
         return torch.cat([features, nn.functional.one_hot(labels, output.shape[1]).to(features.dtype)], dim=1)
 
     def _strata(self, adversary_pred, y_true):
-        """Row weights (0 leaves a row out) and, per stratum (each class when conditional), its row mask."""
+        """Row weights (0 leaves a row out) and the strata as a ``(n_strata, n_rows)`` matrix of row weights.
+
+        One stratum over all rows, or one per class when conditional (a row
+        of zeros for a class absent from the batch).
+        """
         weight = _row_weight(y_true, len(adversary_pred), adversary_pred)
         if not self.conditional:
-            return weight, [weight]
+            return weight, weight[None, :]
         labels = y_true["target"].to(adversary_pred.device)
-        return weight, [weight * (labels == label) for label in torch.unique(labels)]
+        return weight, nn.functional.one_hot(labels).to(weight.dtype).T * weight[None, :]
 
     def get_adversary_loss(self, adversary_pred, y_true):
         """Cross-entropy plus LAFTR's group-balanced error of the adversary."""
@@ -652,16 +668,16 @@ class _FairNet(AdversarialNet):
         cross_entropy = weighted_mean(self.adversary_criterion_(adversary_pred, groups), weight)
         proba = torch.softmax(adversary_pred, dim=1)
         onehot = nn.functional.one_hot(groups, proba.shape[1]).to(proba.dtype)
-        hit = (proba * onehot).sum(dim=1)  # probability given to each row's own group
-        balanced_error = 0.0
-        for mask in strata:
-            in_group = (onehot * mask[:, None]).sum(dim=0)
-            present = in_group > 0
-            if not present.any():
-                continue
-            per_group = ((1.0 - hit)[:, None] * onehot * mask[:, None]).sum(dim=0)[present] / in_group[present]
-            balanced_error = balanced_error + mask.sum() / weight.sum().clamp_min(1e-12) * per_group.mean()
-        return cross_entropy + balanced_error
+        miss = 1.0 - (proba * onehot).sum(dim=1)  # probability not given to each row's own group
+        # Per stratum and group: number of rows and summed misses.
+        in_group = strata @ onehot
+        errors = strata @ (miss[:, None] * onehot)
+        present = in_group > 0
+        n_present = present.sum(dim=1)
+        per_group = torch.where(present, errors / in_group.clamp_min(_TINY), torch.zeros_like(errors))
+        mean_error = per_group.sum(dim=1) / n_present.clamp_min(1)
+        share = strata.sum(dim=1) / weight.sum().clamp_min(1e-12)
+        return cross_entropy + (share * mean_error * (n_present > 0)).sum()
 
     def get_fooling_loss(self, adversary_pred, y_true):
         """Zero when the adversary's output carries no information on the group (within each class)."""
@@ -670,22 +686,20 @@ class _FairNet(AdversarialNet):
         proba = torch.softmax(adversary_pred, dim=1)
         log_proba = torch.log_softmax(adversary_pred, dim=1)
         onehot = nn.functional.one_hot(groups, proba.shape[1]).to(proba.dtype)
-        loss = 0.0
-        for mask in strata:
-            total = mask.sum()
-            if total <= 0:
-                continue
-            in_group = (onehot * mask[:, None]).sum(dim=0)
-            present = in_group > 0
-            frequency = in_group / total
-            mean_proba = (proba * mask[:, None]).sum(dim=0) / total
-            group_proba = (proba * onehot * mask[:, None]).sum(dim=0)[present] / in_group[present]
-            parity_gap = (group_proba - mean_proba[present]).abs().sum()
-            # KL(group frequencies || adversary's output), averaged over the rows.
-            entropy = -(frequency[present] * frequency[present].log()).sum()
-            confusion = -((log_proba * frequency).sum(dim=1) * mask).sum() / total - entropy
-            loss = loss + total / weight.sum().clamp_min(1e-12) * (parity_gap + confusion)
-        return loss
+        total = strata.sum(dim=1, keepdim=True)  # rows per stratum
+        used = total > 0
+        safe_total = total.clamp_min(_TINY)
+        in_group = strata @ onehot
+        present = in_group > 0
+        frequency = in_group / safe_total
+        mean_proba = (strata @ proba) / safe_total
+        group_proba = (strata @ (proba * onehot)) / in_group.clamp_min(_TINY)
+        parity_gap = ((group_proba - mean_proba).abs() * present).sum(dim=1)
+        # KL(group frequencies || adversary's output), averaged over the rows.
+        entropy = -torch.special.xlogy(frequency, frequency).sum(dim=1)
+        confusion = -((strata @ log_proba) * frequency).sum(dim=1) / safe_total[:, 0] - entropy
+        share = total[:, 0] / weight.sum().clamp_min(1e-12)
+        return (torch.where(used[:, 0], share * (parity_gap + confusion), torch.zeros_like(share))).sum()
 
 
 # Batch standardisation of the adversary's input: floor of the standard
@@ -696,6 +710,49 @@ _STANDARDISE_EPS = 1e-3
 # encoder and the adversary overshoot each other and circle, and the
 # attribute moves around the representation instead of leaving it.
 _ADAM_BETAS = (0.0, 0.999)
+
+
+# Floor of the denominators of the losses' per-group means (the empty
+# groups they guard are masked out of the result).
+_TINY = 1e-12
+
+
+class _TensorDataset(torch.utils.data.Dataset):
+    """The training rows as tensors, indexed a whole batch at a time.
+
+    skorch's own Dataset indexes numpy arrays through scikit-learn's generic
+    indexing, which inspects every index of the batch; here a batch of row
+    indices is one tensor indexing per array. ``y`` is the dict of targets
+    (``"target"``, ``"adversary"``, optionally ``"adversary_weight"``) or None.
+    """
+
+    def __init__(self, X, y=None, length=None):
+        self.X = torch.as_tensor(np.asarray(X))
+        self.y = None if y is None else {key: torch.as_tensor(np.asarray(value)) for key, value in y.items()}
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, rows):
+        rows = torch.as_tensor(rows)
+        if self.y is None:
+            return self.X[rows], torch.zeros(1)
+        return self.X[rows], {key: value[rows] for key, value in self.y.items()}
+
+
+_FUSED_ADAM = None
+
+
+def _fused_adam_available():
+    """Whether this torch has the fused Adam for CPU tensors (torch >= 2.4)."""
+    global _FUSED_ADAM
+    if _FUSED_ADAM is None:
+        try:
+            torch.optim.Adam([torch.zeros(1, requires_grad=True)], fused=True)
+            _FUSED_ADAM = True
+        except (RuntimeError, TypeError, ValueError):
+            _FUSED_ADAM = False
+    return _FUSED_ADAM
 
 
 def _row_weight(y_true, n_rows, like):

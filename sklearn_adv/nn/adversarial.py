@@ -238,14 +238,24 @@ class AdversarialNet(NeuralNet):
             self.adversary_optimizer_.step()
 
         # The main module learns its task while making the adversary fail.
+        # The adversary's parameters are frozen meanwhile: the main step needs
+        # gradients through the adversary, not of its weights.
         self.optimizer_.zero_grad()
         main_loss = self.get_loss((output, representation), yi, X=Xi, training=True)
-        adversary_pred = self.adversary_(adversary_input)
-        adversary_loss = self.get_adversary_loss(adversary_pred, yi)
-        loss = main_loss + self.adversary_weight_ * self.get_fooling_loss(adversary_pred, yi)
-        loss.backward()
+        frozen = [p for p in self.adversary_.parameters() if p.requires_grad]
+        for parameter in frozen:
+            parameter.requires_grad_(False)
+        try:
+            adversary_pred = self.adversary_(adversary_input)
+            loss = main_loss + self.adversary_weight_ * self.get_fooling_loss(adversary_pred, yi)
+            loss.backward()
+        finally:
+            for parameter in frozen:
+                parameter.requires_grad_(True)
         self.optimizer_.step()
-        self.adversary_optimizer_.zero_grad()  # drop the gradients the main step left on the adversary
+        self.adversary_optimizer_.zero_grad()  # as after the adversary's own steps: no gradient left behind
+        with torch.no_grad():  # recorded only
+            adversary_loss = self.get_adversary_loss(adversary_pred.detach(), yi)
         self._record_adversary(main_loss, adversary_loss, adversary_pred, yi)
         return {"loss": loss, "y_pred": output}
 
