@@ -35,8 +35,8 @@ from torch import nn
 from sklearn_adv.nn.adversarial import AdversarialNet, weighted_mean
 from sklearn_adv.nn.networks import build_network
 from sklearn_adv.nn.params import RoleParamsMixin
-from sklearn_adv.nn.sampling import batched_loader
-from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
+from sklearn_adv.nn.sampling import RowsDataset, batched_loader
+from sklearn_adv.nn.utils import fused_adam_options, resolve_device, seed_from, to_float32, torch_seed
 
 __all__ = ["FairClassifier"]
 
@@ -395,10 +395,10 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
             adversary_schedule=self.adversary_schedule,
             adversary_steps=self.adversary_steps,
             optimizer=torch.optim.Adam,
-            **self._learning_rates(),
+            **self._learning_rates(device),
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            dataset=_TensorDataset,
+            dataset=RowsDataset,
             iterator_train=batched_loader,
             iterator_train__shuffle=True,
             iterator_valid=batched_loader,
@@ -408,12 +408,12 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
             verbose=self.verbose,
         )
 
-    def _learning_rates(self):
+    def _learning_rates(self, device):
         """``lr`` for encoder and head, ``adversary_lr`` for the adversary, in either training mode."""
         adversary_lr = self.lr if self.adversary_lr is None else self.adversary_lr
         # Fused Adam: the same update in one kernel per step rather than a
         # handful per parameter, which is most of a small network's step.
-        fused = {"fused": True} if _fused_adam_available() else {}
+        fused = fused_adam_options(device)
         if self.training == "alternating":
             return {
                 "lr": self.lr,
@@ -715,44 +715,6 @@ _ADAM_BETAS = (0.0, 0.999)
 # Floor of the denominators of the losses' per-group means (the empty
 # groups they guard are masked out of the result).
 _TINY = 1e-12
-
-
-class _TensorDataset(torch.utils.data.Dataset):
-    """The training rows as tensors, indexed a whole batch at a time.
-
-    skorch's own Dataset indexes numpy arrays through scikit-learn's generic
-    indexing, which inspects every index of the batch; here a batch of row
-    indices is one tensor indexing per array. ``y`` is the dict of targets
-    (``"target"``, ``"adversary"``, optionally ``"adversary_weight"``) or None.
-    """
-
-    def __init__(self, X, y=None, length=None):
-        self.X = torch.as_tensor(np.asarray(X))
-        self.y = None if y is None else {key: torch.as_tensor(np.asarray(value)) for key, value in y.items()}
-
-    def __len__(self):
-        return len(self.X)
-
-    def __getitem__(self, rows):
-        rows = torch.as_tensor(rows)
-        if self.y is None:
-            return self.X[rows], torch.zeros(1)
-        return self.X[rows], {key: value[rows] for key, value in self.y.items()}
-
-
-_FUSED_ADAM = None
-
-
-def _fused_adam_available():
-    """Whether this torch has the fused Adam for CPU tensors (torch >= 2.4)."""
-    global _FUSED_ADAM
-    if _FUSED_ADAM is None:
-        try:
-            torch.optim.Adam([torch.zeros(1, requires_grad=True)], fused=True)
-            _FUSED_ADAM = True
-        except (RuntimeError, TypeError, ValueError):
-            _FUSED_ADAM = False
-    return _FUSED_ADAM
 
 
 def _row_weight(y_true, n_rows, like):

@@ -141,3 +141,43 @@ class _AsArrays(Sampler):
     def __iter__(self):
         for batch in self.batch_sampler:
             yield np.asarray(batch, dtype=np.int64)
+
+
+class RowsDataset(torch.utils.data.Dataset):
+    """Rows held as tensors and fetched a whole batch at a time (``dataset[indices]``).
+
+    skorch's own ``Dataset`` indexes arrays, and dicts of targets, through
+    scikit-learn's generic indexing, which inspects every index of every
+    batch and costs more than a small network's step. With the loaders above,
+    which pass arrays of indices, a batch here is one tensor indexing per
+    array. ``y`` is an array, a dict of arrays (the adversarial net's
+    targets) or None (prediction); usable as skorch's ``dataset`` parameter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_adv.nn.sampling import RowsDataset
+    >>> data = RowsDataset(np.arange(12.0).reshape(6, 2), {"target": np.arange(6)})
+    >>> X, y = data[np.array([0, 4])]
+    >>> X.tolist(), y["target"].tolist()
+    ([[0.0, 1.0], [8.0, 9.0]], [0, 4])
+    """
+
+    def __init__(self, X, y=None):
+        self.X = torch.as_tensor(np.asarray(X))
+        if isinstance(y, dict):
+            self.y = {key: torch.as_tensor(np.asarray(value)) for key, value in y.items()}
+        else:
+            self.y = None if y is None else torch.as_tensor(np.asarray(y))
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, rows):
+        rows = torch.as_tensor(rows)
+        if self.y is None:
+            # skorch's convention for a dataset without targets.
+            return self.X[rows], torch.zeros(1)
+        if isinstance(self.y, dict):
+            return self.X[rows], {key: value[rows] for key, value in self.y.items()}
+        return self.X[rows], self.y[rows]

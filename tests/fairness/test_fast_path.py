@@ -7,7 +7,7 @@ from skorch.dataset import ValidSplit
 from torch import nn
 
 from sklearn_adv.fairness import FairClassifier
-from sklearn_adv.fairness.adversarial import _FairNet, _TensorDataset
+from sklearn_adv.fairness.adversarial import _FairNet
 
 
 def reference_strata(pred, y, conditional):
@@ -90,17 +90,6 @@ def test_fooling_loss_vanishes_when_the_adversary_output_ignores_the_group():
     y = {"adversary": torch.tensor([0, 0, 0, 1]), "target": torch.tensor([0, 1, 0, 1])}
     frequencies = torch.tensor([0.75, 0.25]).log().expand(4, 2)
     assert abs(float(bare_net(False).get_fooling_loss(frequencies, y))) < 1e-6
-
-
-def test_dataset_indexes_a_whole_batch_of_rows_and_every_target():
-    X = np.arange(12, dtype=np.float32).reshape(6, 2)
-    y = {"target": np.arange(6), "adversary": np.arange(6) % 2}
-    dataset = _TensorDataset(X, y)
-    Xb, yb = dataset[np.array([4, 1])]
-    assert len(dataset) == 6
-    torch.testing.assert_close(Xb, torch.tensor([[8.0, 9.0], [2.0, 3.0]]))
-    assert yb["target"].tolist() == [4, 1] and yb["adversary"].tolist() == [0, 1]
-    assert _TensorDataset(X)[np.array([0])][0].shape == (1, 2)
 
 
 def test_validation_split_scores_held_out_rows():

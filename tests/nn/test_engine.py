@@ -23,6 +23,7 @@ from sklearn_adv.nn import (
 )
 from sklearn_adv.nn.callbacks import cutmix_box
 from sklearn_adv.nn.data import as_network_input, check_image_shape
+from sklearn_adv.nn.sampling import RowsDataset
 
 
 def test_gradient_reversal_flips_and_scales_the_gradient():
@@ -309,3 +310,16 @@ def test_cutmix_box_covers_about_one_minus_lambda():
         assert 0 <= top <= bottom <= 32 and 0 <= left <= right <= 32
         areas.append((bottom - top) * (right - left) / 32**2)
     assert max(areas) <= 0.25 + 1e-9 and np.mean(areas) > 0.1
+
+
+def test_rows_dataset_indexes_a_whole_batch_of_rows_and_every_target():
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    y = {"target": np.arange(6), "adversary": np.arange(6) % 2}
+    dataset = RowsDataset(X, y)
+    Xb, yb = dataset[np.array([4, 1])]
+    assert len(dataset) == 6
+    torch.testing.assert_close(Xb, torch.tensor([[8.0, 9.0], [2.0, 3.0]]))
+    assert yb["target"].tolist() == [4, 1] and yb["adversary"].tolist() == [0, 1]
+    assert RowsDataset(X, np.arange(6))[np.array([5])][1].tolist() == [5]
+    assert RowsDataset(X)[np.array([0])][0].shape == (1, 2)
+
