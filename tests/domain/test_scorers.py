@@ -33,3 +33,4 @@ def test_importance_weighted_accuracy_reads_categorical_frames_through_a_pipelin
     model = make_pipeline(encode, LogisticRegression()).fit(X[labelled], y[labelled])
     score = importance_weighted_accuracy(model, X, y)
     assert 0.5 < score <= 1.0
+
