@@ -16,9 +16,10 @@ One process, one thread, the same data for every method.
       rows of the minority class up to balance, against real rows only.
       SMOTENC's synthetic-only rows are its new rows when asked to double each
       class.
-    - Memorization and fidelity (``sklearn_adv.augmentation.quality``, 5,000
-      rows of each): the ratio of the median distance to the closest training
-      record of synthetic rows to that of test rows, the exact-copy fraction,
+    - Memorization and fidelity (``sklearn_adv.augmentation.quality``; 5,000
+      synthetic and 5,000 test rows, compared with every training row): the
+      ratio of the median distance to the closest training record of
+      synthetic rows to that of test rows, the exact-copy fraction,
       and the ROC AUC of a detector of synthetic rows.
 (b) Images: ``load_digits`` (1,257 training and 540 test images), a
     conditional DCGAN with AC-GAN loss: a samples grid (PNG), the accuracy of
@@ -280,7 +281,7 @@ def run_tables(data_dir, ctgan_epochs, quick, seed=0):
         say(f"{label:<34} {scores['HGB'][0]:>8.3f} {scores['HGB'][1]:>7.3f} {scores['LR'][0]:>7.3f} {scores['LR'][1]:>6.3f}")
     say()
 
-    say("Memorization and fidelity (5,000 rows each; reference = adult.test rows)")
+    say("Memorization and fidelity (5,000 synthetic and 5,000 test rows against all training rows; reference = adult.test rows)")
     say(f"{'method':<14} {'DCR ratio':>9} {'DCR 5% ratio':>12} {'exact copies':>12} {'detector AUC':>12} {'marginal d':>10} {'corr diff':>9}")
     quality = {}
     holdout = X_test.reset_index(drop=True)

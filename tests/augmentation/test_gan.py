@@ -140,7 +140,11 @@ def test_works_in_our_pipeline_and_in_grid_search():
     y = (X[:, 0] > 0.8).astype(int)
     model = make_pipeline(GANAugmenter(**{**TINY, "epochs": 1}), LogisticRegression())
     search = GridSearchCV(model, {"ganaugmenter__generator__hidden_units": [(8,), (16,)]}, cv=2).fit(X, y)
-    assert search.best_params_["ganaugmenter__generator__hidden_units"] in [(8,), (16,)]
+    chosen = search.best_params_["ganaugmenter__generator__hidden_units"]
+    generator = search.best_estimator_[0].generator_
+    # The nested parameter reached the network: its hidden layer has the chosen width.
+    assert chosen[0] in {layer.out_features for layer in generator.modules() if isinstance(layer, torch.nn.Linear)}
+    assert 24 not in {layer.out_features for layer in generator.modules() if isinstance(layer, torch.nn.Linear)}
     assert search.predict(X).shape == (80,)
 
 
