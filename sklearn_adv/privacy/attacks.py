@@ -43,17 +43,17 @@ import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from joblib import Parallel, delayed
 from scipy.special import expit
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, clone
-from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.neighbors import NearestNeighbors
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils import _safe_indexing, check_random_state
 
 from sklearn_adv import plugins
+from sklearn_adv.nn.tabular import TabularEncoder
 
 __all__ = [
     "AuditContext",
@@ -378,7 +378,8 @@ class LiRAAttack(MembershipAttack):
     ``n_reference_models`` more models at scoring time on halves of the
     population plus halves of the audited records, so each record has "in"
     and "out" Gaussians and the score is their log-likelihood ratio: the
-    strongest and costliest variant.
+    strongest and costliest variant. Those models are seeded from one seed
+    drawn in ``fit``, so scoring the same records twice gives the same scores.
 
     Parameters
     ----------
@@ -397,9 +398,11 @@ class LiRAAttack(MembershipAttack):
     def fit(self, context):
         self.target_, self.classes_ = context.target, context.classes
         if self.online:
-            # Reference models are trained in score(), with the audited records.
+            # Reference models are trained in score(), with the audited records,
+            # from one seed drawn here: the same records always get the same scores.
             self.context_ = context
             self.reference_models_ = []
+            self.seed_ = int(check_random_state(context.random_state).randint(np.iinfo(np.int32).max))
         else:
             self.reference_models_ = context.reference_models
         return self
@@ -414,7 +417,7 @@ class LiRAAttack(MembershipAttack):
         X_all = _concat_rows(context.X, X)
         y_all = np.concatenate([np.asarray(context.y), np.asarray(y)])
         n_models = max(2, context.n_reference_models + context.n_reference_models % 2)
-        rng = check_random_state(context.random_state.randint(np.iinfo(np.int32).max))
+        rng = check_random_state(self.seed_)
         masks = _paired_half_masks(y_all, n_models, rng)
         models = _fit_reference_models(
             context.reference_estimator, X_all, y_all, masks, n_jobs=context.n_jobs, verbose=context.verbose, random_state=rng
@@ -533,8 +536,6 @@ def _choose_offline_a(ref, out, grid=np.linspace(0.0, 1.0, 11)):
 
 def _concat_rows(A, B):
     if hasattr(A, "iloc"):
-        import pandas as pd
-
         B = B if hasattr(B, "iloc") else pd.DataFrame(B, columns=A.columns)
         return pd.concat([A, B], ignore_index=True)
     if hasattr(A, "tocsr"):
@@ -561,17 +562,33 @@ def _draw_synthetic(generator, n, random_state):
     return sample[0] if isinstance(sample, tuple) else sample
 
 
-def _record_encoder(X):
-    """Scaled numbers and one-hot categories, fitted on ``X``."""
-    if hasattr(X, "select_dtypes"):
-        return ColumnTransformer(
-            [
-                ("numeric", StandardScaler(), make_column_selector(dtype_include="number")),
-                ("categorical", OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")),
-            ],
-            sparse_threshold=0.0,
-        ).fit(X)
-    return StandardScaler().fit(np.asarray(X, dtype=np.float64))
+def _as_records(X):
+    """Records as the encoder reads them: DataFrames as given, sparse rows dense, images flattened."""
+    if hasattr(X, "iloc"):
+        return X
+    if hasattr(X, "toarray"):
+        X = X.toarray()
+    X = np.asarray(X)
+    return X.reshape(len(X), -1) if X.ndim > 2 else X
+
+
+def _fit_record_encoder(*tables):
+    """The engine's :class:`~sklearn_adv.nn.tabular.TabularEncoder`, fitted on ``tables`` together.
+
+    Numbers are scaled and categories one-hot encoded; a category not seen
+    in fit encodes as zeros. One all-missing record joins the fit data, so
+    that every column has its missing-value indicator (or level) and a
+    missing value anywhere, in synthetic or audited records, can be encoded.
+    """
+    tables = [_as_records(table) for table in tables]
+    first = tables[0]
+    if hasattr(first, "iloc"):
+        tables = [t if hasattr(t, "iloc") else pd.DataFrame(t, columns=first.columns) for t in tables]
+        missing = first.iloc[:1].reset_index(drop=True).reindex([1])
+        data = pd.concat([*tables, missing], ignore_index=True)
+    else:
+        data = np.concatenate([*tables, np.full((1, first.shape[1]), np.nan)])
+    return TabularEncoder(handle_unknown="ignore", dtype=np.float64).fit(data)
 
 
 class _GeneratorAttack(MembershipAttack):
@@ -591,96 +608,45 @@ class DiscriminatorAttack(MembershipAttack):
     """The GAN's own discriminator scores its training records highest (LOGAN).
 
     White-box LOGAN (Hayes et al. 2019). The GAN-like object must expose
-    ``discriminator_``, either
-
-    * a plain callable mapping records (in the format the auditor is given)
-      to one realness score per record, higher meaning "more like the
-      training data"; or
-    * a ``torch.nn.Module``, as :class:`~sklearn_adv.GANAugmenter` trains it.
-      Records are then encoded with the object's ``encoder_`` when it has one
-      (any transformer with ``transform``; otherwise they are taken as
-      numbers), each record is repeated to fill a pack when the module has a
-      ``pac`` attribute (PacGAN), and when the GAN was conditioned on
-      categorical columns (``cond_spans`` on the object or on its ``net_``:
-      the ``(start, stop)`` blocks of the encoded rows) the record is judged
-      under the condition of each of its own categories in turn, and the
-      realness averaged. A module returning a tuple gives its realness first.
-      It is run in evaluation mode, without gradients.
+    ``discriminator_``: a callable mapping records (in the format the auditor
+    is given) to one realness score per record, higher meaning "more like
+    the training data", as :class:`~sklearn_adv.GANAugmenter`'s does (it
+    packs and conditions the records the way its discriminator was trained).
+    A score array with several columns gives its realness first; a torch
+    tensor is accepted. A bare ``torch.nn.Module`` is not such a callable:
+    it knows nothing of the GAN's encoding, packing or conditioning, so it
+    is rejected; wrap it in a function from records to scores.
     """
 
     target_type = "generator"
     required_attributes = ("discriminator_",)
 
     def fit(self, context):
+        discriminator = getattr(context.target, "discriminator_", None)
+        if _is_torch_module(discriminator) or not callable(discriminator):
+            raise TypeError(
+                "The 'discriminator' attack needs discriminator_ to be a function from records to "
+                f"realness scores; {type(context.target).__name__}.discriminator_ is "
+                f"{type(discriminator).__name__}. Wrap a torch module in a function that encodes, "
+                "packs and conditions the records as the GAN does in training."
+            )
         self.target_ = context.target
         return self
 
     def score(self, X, y):
-        discriminator = self.target_.discriminator_
-        torch = _torch_if_module(discriminator)
-        if torch is None:
-            scores = discriminator(X)
-            if hasattr(scores, "detach"):
-                scores = scores.detach().cpu().numpy()
-            return np.asarray(scores, dtype=np.float64).reshape(len(scores), -1)[:, 0]
-        return _module_realness(torch, self.target_, discriminator, X)
+        scores = self.target_.discriminator_(X)
+        if hasattr(scores, "detach"):
+            scores = scores.detach().cpu().numpy()
+        scores = np.asarray(scores, dtype=np.float64)
+        return scores.reshape(len(scores), -1)[:, 0]
 
 
-def _torch_if_module(obj):
+def _is_torch_module(obj):
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency of the package
-        return None
-    return torch if isinstance(obj, torch.nn.Module) else None
-
-
-def _module_realness(torch, gan, discriminator, X, batch_size=4096):
-    """Mean realness a discriminator module gives each record, over the record's own conditions."""
-    encoder = getattr(gan, "encoder_", None)
-    values = encoder.transform(X) if hasattr(encoder, "transform") else X
-    values = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values, dtype=np.float32)
-    spans = getattr(gan, "cond_spans", None) or getattr(getattr(gan, "net_", None), "cond_spans", None) or ()
-    spans = [(int(start), int(stop)) for start, stop in spans]
-    pac = int(getattr(discriminator, "pac", 1) or 1)
-    param = next(discriminator.parameters(), None)
-    device = param.device if param is not None else "cpu"
-    was_training = discriminator.training
-    discriminator.eval()
-    scores = []
-    try:
-        with torch.no_grad():
-            for begin in range(0, len(values), batch_size):
-                x = torch.as_tensor(values[begin : begin + batch_size], device=device)
-                realness = [_realness(discriminator, x, cond, pac) for cond in _own_conditions(torch, x, spans)]
-                scores.append(torch.stack(realness).mean(dim=0).cpu().numpy())
-    finally:
-        discriminator.train(was_training)
-    return np.concatenate(scores).astype(np.float64) if scores else np.zeros(0)
-
-
-def _own_conditions(torch, x, spans):
-    """Condition vectors that select, one column at a time, each record's own category."""
-    if not spans:
-        return [None]
-    widths = [stop - start for start, stop in spans]
-    offsets = np.cumsum([0] + widths[:-1])
-    conditions = []
-    for (start, stop), offset, width in zip(spans, offsets, widths):
-        cond = torch.zeros(x.shape[0], sum(widths), device=x.device)
-        cond[:, offset : offset + width] = x[:, start:stop]
-        conditions.append(cond)
-    return conditions
-
-
-def _realness(discriminator, x, cond, pac):
-    n = x.shape[0]
-    if pac > 1:  # a pack of copies of one record
-        x = x.repeat_interleave(pac, dim=0)
-        cond = None if cond is None else cond.repeat_interleave(pac, dim=0)
-    out = discriminator(x) if cond is None else discriminator(x, cond)
-    if isinstance(out, (tuple, list)):
-        out = out[0]
-    return out.reshape(n, -1)[:, 0].float()
+        return False
+    return isinstance(obj, torch.nn.Module)
 
 
 @plugins.register("attack", "detector")
@@ -697,8 +663,15 @@ class DetectorAttack(_GeneratorAttack):
     n_synthetic : int, default=None
         Synthetic records to draw; None draws as many as the population has.
     detector : classifier, default=None
-        None means a ``HistGradientBoostingClassifier`` on scaled, one-hot
-        encoded records.
+        None means a ``HistGradientBoostingClassifier``.
+
+    Notes
+    -----
+    Records are encoded with the engine's
+    :class:`~sklearn_adv.nn.tabular.TabularEncoder`, fitted on the population
+    and the synthetic records: numbers scaled, categories one-hot encoded
+    (unseen ones as zeros), a missing value as an indicator column (or a
+    level of its own), images flattened to rows of pixels.
     """
 
     def __init__(self, n_synthetic=None, detector=None):
@@ -707,15 +680,15 @@ class DetectorAttack(_GeneratorAttack):
 
     def fit(self, context):
         synthetic = _draw_synthetic(context.target, self._n_synthetic(context), context.random_state)
-        self.encoder_ = _record_encoder(context.X)
-        features = np.vstack([self.encoder_.transform(context.X), self.encoder_.transform(synthetic)])
+        self.encoder_ = _fit_record_encoder(context.X, synthetic)
+        features = np.vstack([self.encoder_.transform(_as_records(table)) for table in (context.X, synthetic)])
         labels = np.r_[np.zeros(_num_rows(context.X)), np.ones(_num_rows(synthetic))]
         detector = self.detector if self.detector is not None else HistGradientBoostingClassifier(random_state=0)
         self.detector_ = clone(detector).fit(features, labels)
         return self
 
     def score(self, X, y):
-        return self.detector_.predict_proba(self.encoder_.transform(X))[:, 1]
+        return self.detector_.predict_proba(self.encoder_.transform(_as_records(X)))[:, 1]
 
 
 @plugins.register("attack", "distance")
@@ -725,7 +698,8 @@ class DistanceAttack(_GeneratorAttack):
     Full black-box GAN-Leaks (Chen et al. 2020): the score is minus the
     Euclidean distance from a record to its nearest neighbour among
     ``n_synthetic`` records drawn with the generator's ``sample(n)``, after
-    scaling numbers and one-hot encoding categories on the population.
+    encoding them as :class:`DetectorAttack` does (numbers scaled,
+    categories one-hot, missing values as indicators, images flattened).
 
     Parameters
     ----------
@@ -739,11 +713,11 @@ class DistanceAttack(_GeneratorAttack):
 
     def fit(self, context):
         synthetic = _draw_synthetic(context.target, self._n_synthetic(context), context.random_state)
-        self.encoder_ = _record_encoder(context.X)
-        self.neighbors_ = NearestNeighbors(n_neighbors=1).fit(self.encoder_.transform(synthetic))
+        self.encoder_ = _fit_record_encoder(context.X, synthetic)
+        self.neighbors_ = NearestNeighbors(n_neighbors=1).fit(self.encoder_.transform(_as_records(synthetic)))
         return self
 
     def score(self, X, y):
-        distance, _ = self.neighbors_.kneighbors(self.encoder_.transform(X))
+        distance, _ = self.neighbors_.kneighbors(self.encoder_.transform(_as_records(X)))
         return -distance[:, 0]
 

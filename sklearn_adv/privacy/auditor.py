@@ -50,7 +50,7 @@ class MembershipAuditor(BaseEstimator):
         attacks: a fitted GAN-like object exposing ``sample(n)`` (returning
         records, or a pair of records and labels; used by ``"detector"`` and
         ``"distance"``) and ``discriminator_`` (a callable from records to
-        realness scores, or a torch module; used by ``"discriminator"``),
+        realness scores; used by ``"discriminator"``),
         such as :class:`~sklearn_adv.GANAugmenter`. Wrap a classifier in
         :class:`sklearn.frozen.FrozenEstimator` to keep it fitted when the
         auditor is cloned.
@@ -233,7 +233,15 @@ class MembershipAuditor(BaseEstimator):
         the target for its outputs on the population before any training, so
         a target that cannot read X fails there, with its own message.
         """
-        check_array(X, accept_sparse=True, dtype=None, ensure_all_finite=False, input_name="X")
+        if hasattr(X, "iloc"):
+            # A DataFrame goes to the target as it is: check_array would cast a
+            # frame of mixed dtypes (nullable integers next to categories) to
+            # one dtype, and fail where the target would not.
+            if X.ndim != 2 or 0 in X.shape:
+                raise ValueError(f"X must be a non-empty 2-d DataFrame, got one of shape {X.shape}.")
+        else:
+            # Images (n, H, W) or (n, C, H, W) are records too: allow_nd.
+            check_array(X, accept_sparse=True, dtype=None, ensure_all_finite=False, allow_nd=True, input_name="X")
         validate_data(self, X, reset=reset, skip_check_array=True)
         if y is None:
             if labels_required:
@@ -262,7 +270,9 @@ class MembershipAuditor(BaseEstimator):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Population records, in the format the target takes.
+            Population records, in the format the target takes (for images,
+            arrays of shape ``(n_samples, H, W)`` or ``(n_samples, C, H, W)``
+            are accepted).
         y : array-like of shape (n_samples,)
             Their labels; required for classifier attacks.
 

@@ -1,6 +1,7 @@
 """Behaviour of the membership-inference attacks and their helpers."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given, settings
@@ -180,8 +181,6 @@ def test_generator_attacks_expose_a_memorising_generator(attack, min_auc, gan_sp
 
 
 def test_generator_attacks_take_dataframes_with_categorical_columns():
-    import pandas as pd
-
     rng = np.random.RandomState(0)
     frame = pd.DataFrame({"age": rng.normal(40, 10, 400), "job": rng.choice(["a", "b", "c"], 400)})
 
@@ -204,68 +203,115 @@ def test_a_generator_without_sample_is_rejected_before_any_training():
     MembershipAuditor(NoSample(), attack="discriminator").fit(X)  # the discriminator is all it needs
 
 
-class _NearestTrainingRow(torch.nn.Module):
-    """Discriminator body: minus the distance from the first record of a pack to the nearest training row.
+def test_a_bare_torch_module_as_discriminator_is_rejected_with_advice():
+    class ModuleGAN:
+        discriminator_ = torch.nn.Linear(2, 1)
 
-    It reads packs as the engine's ConditionalDiscriminator builds them
-    (``pac`` records, each followed by its condition), so a wrongly sized
-    condition or pack fails loudly.
-    """
-
-    def __init__(self, train, cond_dim, pac):
-        super().__init__()
-        self.register_buffer("rows", torch.as_tensor(train, dtype=torch.float32))
-        self.width = train.shape[1] + cond_dim
-        self.pac = pac
-
-    def forward(self, packs):
-        assert packs.shape[1] == self.pac * self.width
-        first = packs[:, : self.rows.shape[1]]
-        return -torch.cdist(first, self.rows).min(dim=1).values.reshape(-1, 1)
+    with pytest.raises(TypeError, match="function from records"):
+        MembershipAuditor(ModuleGAN(), attack="discriminator").fit(np.zeros((20, 2)))
 
 
-class TorchGAN:
-    """Duck-typed GAN with a torch discriminator over encoded rows, packing and column conditions."""
+def test_the_discriminator_attack_scores_are_the_gans_own_and_may_be_tensors(gan_split):
+    gan, members, nonmembers, population = gan_split
 
-    def __init__(self, train_frame, pac=2):
-        from sklearn.compose import make_column_transformer
-        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    class TensorGAN:
+        def discriminator_(self, X):  # several columns: the realness first
+            realness = torch.as_tensor(gan.discriminator_(X))
+            return torch.stack([realness, torch.zeros_like(realness)], dim=1)
 
-        from sklearn_adv.nn.gan import ConditionalDiscriminator
+    auditor = MembershipAuditor(TensorGAN(), attack="discriminator", random_state=0).fit(population)
+    np.testing.assert_allclose(auditor.score_samples(members), gan.discriminator_(members))
 
-        self.encoder_ = make_column_transformer(
-            (StandardScaler(), ["age"]), (OneHotEncoder(sparse_output=False), ["job", "city"])
-        ).fit(train_frame)
-        encoded = self.encoder_.transform(train_frame)
-        self.cond_spans = [(1, 4), (4, 6)]  # the one-hot blocks of job (3 levels) and city (2)
-        self.discriminator_ = ConditionalDiscriminator(_NearestTrainingRow(encoded, cond_dim=5, pac=pac), 1, pac=pac)
-        with torch.no_grad():
-            self.discriminator_.realness.weight.fill_(1.0)
-            self.discriminator_.realness.bias.zero_()
-        self.discriminator_.train()
-        self.generator_ = torch.nn.Identity()
 
-    def sample(self, n):
-        raise AssertionError("the discriminator attack must not sample")
+def _member_auc(auditor, members, nonmembers):
+    scores = np.r_[auditor.score_samples(members), auditor.score_samples(nonmembers)]
+    assert np.isfinite(scores).all()
+    return roc_auc_score(np.r_[np.ones(len(members)), np.zeros(len(nonmembers))], scores)
+
+
+@pytest.mark.parametrize("attack, min_auc", [("distance", 0.95), ("detector", 0.6)])
+def test_sampling_attacks_take_arrays_with_missing_values(attack, min_auc):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((600, 4))
+    X[rng.rand(*X.shape) < 0.1] = np.nan
+    gan = MemorisingGAN(X[:200])  # its samples keep the NaN of the rows they copy
+    auditor = MembershipAuditor(gan, attack=attack, random_state=0).fit(X[400:])
+    assert _member_auc(auditor, X[:200], X[200:400]) > min_auc
 
 
 @pytest.fixture(scope="module")
-def frame_split():
-    import pandas as pd
-
+def frame_with_missing_values():
     rng = np.random.RandomState(0)
+    n = 600
     frame = pd.DataFrame(
-        {"age": rng.normal(40, 10, 600), "job": rng.choice(["a", "b", "c"], 600), "city": rng.choice(["x", "y"], 600)}
+        {
+            "age": rng.normal(40, 10, n),
+            "job": pd.array(rng.choice(["a", "b", "c"], n), dtype="string"),
+            "hours": rng.normal(40, 5, n),
+            "owner": pd.array(rng.rand(n) < 0.5, dtype="boolean"),
+        }
     )
-    return frame.iloc[:200], frame.iloc[200:400], frame.iloc[400:]
+    frame.loc[rng.rand(n) < 0.1, "job"] = pd.NA
+    frame.loc[rng.rand(n) < 0.1, "age"] = np.nan
+    # "hours" misses values among the training rows only: in synthetic and member rows, never in the population.
+    frame.loc[np.flatnonzero(rng.rand(200) < 0.2), "hours"] = np.nan
+    frame.loc[rng.rand(n) < 0.1, "owner"] = pd.NA
+    return frame.iloc[:200], frame.iloc[200:400].reset_index(drop=True), frame.iloc[400:].reset_index(drop=True)
 
 
-def test_the_discriminator_attack_reads_a_torch_discriminator_through_encoder_packs_and_conditions(frame_split):
-    members, nonmembers, population = frame_split
-    gan = TorchGAN(members, pac=2)
-    auditor = MembershipAuditor(gan, attack="discriminator", random_state=0).fit(population)
-    assert auditor.evaluate(members, None, nonmembers, None)["roc_auc"].iloc[0] > 0.95
-    assert gan.discriminator_.training  # evaluation mode only while scoring
+class FrameGAN:
+    """Samples are copies of training rows of a DataFrame, missing values included."""
+
+    def __init__(self, train):
+        self.train = train
+
+    def sample(self, n, random_state=None):
+        return self.train.sample(n=n, replace=True, random_state=random_state).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("attack, min_auc", [("distance", 0.95), ("detector", 0.6)])
+def test_sampling_attacks_take_frames_with_missing_values_of_every_kind(attack, min_auc, frame_with_missing_values):
+    members, nonmembers, population = frame_with_missing_values
+    auditor = MembershipAuditor(FrameGAN(members), attack=attack, random_state=0).fit(population)
+    assert _member_auc(auditor, members, nonmembers) > min_auc
+    nonmembers = nonmembers.copy()
+    nonmembers["job"] = pd.array([pd.NA] * len(nonmembers), dtype="string")  # missing everywhere: still encoded
+    assert np.isfinite(auditor.score_samples(nonmembers)).all()
+
+
+class ImageGAN:
+    """Duck-typed image GAN: samples are noisy copies of training images; the discriminator remembers them."""
+
+    def __init__(self, images, seed=0):
+        self.images = np.asarray(images)
+        self.rng = np.random.RandomState(seed)
+
+    def sample(self, n):
+        rows = self.images[self.rng.randint(len(self.images), size=n)]
+        return rows + 0.05 * self.rng.standard_normal(rows.shape)
+
+    def discriminator_(self, X):
+        X = np.asarray(X)
+        assert X.shape[1:] == self.images.shape[1:]  # the images as given
+        flat, train = X.reshape(len(X), -1), self.images.reshape(len(self.images), -1)
+        return -np.linalg.norm(flat[:, None, :] - train[None, :, :], axis=2).min(axis=1)
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (1, 6, 6)], ids=["n-H-W", "n-C-H-W"])
+@pytest.mark.parametrize("attack, min_auc", [("distance", 0.95), ("discriminator", 0.95), ("detector", 0.6)])
+def test_generator_attacks_take_image_arrays(attack, min_auc, shape):
+    images = np.random.RandomState(0).uniform(0, 1, (600, *shape))
+    auditor = MembershipAuditor(ImageGAN(images[:200]), attack=attack, random_state=0).fit(images[400:])
+    assert _member_auc(auditor, images[:200], images[200:400]) > min_auc
+
+
+def test_online_lira_gives_the_same_records_the_same_scores_at_every_call(overfit_split):
+    target, members, nonmembers, population = overfit_split
+    auditor = MembershipAuditor(target, attack="lira_online", n_reference_models=2, random_state=0)
+    auditor.fit(*population)
+    first = auditor.score_samples(*members)
+    np.testing.assert_array_equal(auditor.score_samples(*members), first)
+    np.testing.assert_array_equal(auditor.predict(*members), (first > auditor.threshold_).astype(int))
 
 
 class SeededGAN(MemorisingGAN):
@@ -290,15 +336,30 @@ def test_sampling_attacks_seed_the_generator_from_the_auditors_random_state(atta
 
 
 @pytest.mark.slow
-def test_a_gan_augmenter_is_audited_by_the_three_generator_attacks():
-    import pandas as pd
-
+def test_a_gan_augmenter_with_missing_values_is_audited_by_the_three_generator_attacks():
     from sklearn_adv.augmentation import GANAugmenter
 
     rng = np.random.RandomState(0)
-    frame = pd.DataFrame({"age": rng.normal(40, 10, 300), "job": rng.choice(["a", "b", "c"], 300)})
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n),
+            "job": pd.array(rng.choice(["a", "b", "c"], n), dtype="string"),
+            "hours": pd.array(rng.randint(20, 60, n), dtype="Int64"),
+        }
+    )
+    frame.loc[rng.rand(n) < 0.15, "age"] = np.nan
+    frame.loc[rng.rand(n) < 0.15, "job"] = pd.NA
     gan = GANAugmenter(epochs=2, batch_size=50, random_state=0).fit(frame.iloc[:100])
+    synthetic = gan.sample(100, random_state=123)  # a fresh draw, with missing values of both kinds
+    assert synthetic["age"].isna().any() and synthetic["job"].isna().any()
+    records = pd.concat([synthetic, frame.iloc[100:200]], ignore_index=True)
+    is_synthetic = np.r_[np.ones(100), np.zeros(100)]
     for attack in ["discriminator", "detector", "distance"]:
         auditor = MembershipAuditor(gan, attack=attack, random_state=0).fit(frame.iloc[200:])
-        report = auditor.evaluate(frame.iloc[:100], None, frame.iloc[100:200], None)
-        assert 0 <= report["roc_auc"].iloc[0] <= 1
+        scores = auditor.score_samples(records)
+        assert np.isfinite(scores).all()
+        if attack == "discriminator":  # the GAN's own discriminator, on the records as given
+            np.testing.assert_allclose(scores, gan.discriminator_(records))
+        else:  # a 2-epoch GAN's rows are unlike real ones: both attacks single out its own output
+            assert roc_auc_score(is_synthetic, scores) > 0.65

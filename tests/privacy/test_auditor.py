@@ -11,6 +11,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
@@ -152,6 +153,35 @@ def test_a_pipeline_target_receives_dataframes_with_categorical_columns_unchange
     report = auditor.evaluate(frame[:300], y[:300], frame[300:600], y[300:600])
     assert list(auditor.feature_names_in_) == ["age", "job", "hours"]
     assert report["roc_auc"].iloc[0] > 0.6
+
+
+@pytest.mark.parametrize("attack", ["loss", "rmia"])
+def test_a_dataframe_with_nullable_integer_and_categorical_columns_reaches_the_target(attack):
+    # check_array would cast the whole frame to one dtype and fail; the target reads it natively.
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.RandomState(0)
+    n = 600
+    frame = pd.DataFrame(
+        {
+            "count": pd.array(rng.randint(0, 50, n), dtype="Int64"),
+            "flag": pd.array(rng.rand(n) < 0.5, dtype="boolean"),
+            "job": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+        }
+    )
+    y = ((frame["count"].to_numpy(dtype=float) > 25) ^ (rng.rand(n) < 0.25)).astype(int)
+    target = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=30, random_state=0)
+    target.fit(frame[:200], y[:200])
+    auditor = MembershipAuditor(target, attack=attack, n_reference_models=2, random_state=0).fit(frame[400:], y[400:])
+    scores = auditor.score_samples(frame[:400], y[:400])
+    assert list(auditor.feature_names_in_) == ["count", "flag", "job"]
+    assert scores.shape == (400,) and np.isfinite(scores).all()
+    assert roc_auc_score(np.r_[np.ones(200), np.zeros(200)], scores) > 0.55
+
+
+def test_an_empty_dataframe_is_rejected(forest):
+    with pytest.raises(ValueError, match="non-empty"):
+        MembershipAuditor(forest).fit(pd.DataFrame({"a": []}), np.array([]))
 
 
 def test_plot_roc_draws_on_log_log_axes(fitted_auditor, data):
