@@ -1,5 +1,6 @@
 """Conditional GAN augmentation of tables and images as a scikit-learn sampler."""
 
+import copy
 from collections import OrderedDict
 from numbers import Integral, Real
 
@@ -601,7 +602,11 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
             if images.shape[1:] != tuple(self.image_shape_):
                 raise ValueError(f"Images of shape {images.shape[1:]} given; the GAN was fitted on {self.image_shape_}.")
             return self._scale_images(images).astype(np.float32)
-        return np.ascontiguousarray(self.encoder_.transform(X), dtype=np.float32)
+        # Each value goes to its most likely mode: a record's score must not
+        # depend on a random draw, nor on the other records scored with it.
+        scoring_encoder = copy.copy(self.encoder_)
+        scoring_encoder.mode_sampling = "argmax"
+        return np.ascontiguousarray(scoring_encoder.transform(X), dtype=np.float32)
 
     # -- the sampler's pass-through ---------------------------------------------
 

@@ -389,3 +389,11 @@ def test_rows_generated_for_a_class_look_like_that_class_and_cover_both_modes():
     near_modes = (rows["bimodal"].abs() - 10).abs() < 3
     assert near_modes.mean() > 0.7
     assert 0.25 < (rows["bimodal"] > 0).mean() < 0.75
+
+
+def test_a_records_discriminator_score_does_not_depend_on_the_records_scored_with_it(fitted):
+    gan, X, _, _, _ = fitted
+    together = gan.discriminator_(X)
+    alone = np.array([gan.discriminator_(X.iloc[[i]])[0] for i in range(10)])
+    np.testing.assert_allclose(alone, together[:10], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(gan.discriminator_(X), together)
