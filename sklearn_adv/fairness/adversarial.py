@@ -188,7 +188,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
     n_features_in_ : int
         Number of columns of ``X`` seen in fit, sensitive columns included.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of ``X``, when it is a DataFrame with string names.
 
     See Also
