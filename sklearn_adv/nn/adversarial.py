@@ -155,6 +155,10 @@ class AdversarialNet(NeuralNet):
         self.optimizer_ = self.optimizer(*args, **kwargs)
         args, kwargs = self.get_params_for_optimizer("adversary_optimizer", self.adversary_.named_parameters())
         self.adversary_optimizer_ = (self.adversary_optimizer or self.optimizer)(*args, **kwargs)
+        # A known prefix is not registered by skorch on its own; registered, the
+        # optimizer's state follows the device and unpickles on a CPU-only machine.
+        if "adversary_optimizer_" not in self.cuda_dependent_attributes_:
+            self._register_attribute("adversary_optimizer_", self.adversary_optimizer_, prefixes=False)
         return self
 
     # -- hooks a subclass may override -----------------------------------

@@ -255,6 +255,15 @@ def test_adversarial_net_pickles_and_predicts_the_same():
     np.testing.assert_array_equal(restored.adversary_predict(X).numpy(), net.adversary_predict(X).numpy())
 
 
+def test_the_adversarys_own_optimizer_is_registered_for_devices_and_pickling():
+    X, y = _leaky_data()
+    with torch_seed(0):
+        net = _adversarial_net("alternating", max_epochs=1).fit(X, y)
+    net.initialize()  # a second initialisation registers nothing twice
+    assert net.cuda_dependent_attributes_.count("adversary_optimizer_") == 1
+    assert "adversary_optimizer" in net._optimizers
+
+
 def test_role_parameters_reach_the_adversary():
     X, y = _leaky_data()
     with torch_seed(0):
