@@ -139,7 +139,16 @@ class AdversarialNet(NeuralNet):
             raise ValueError(f"training must be 'reversal' or 'alternating', got {self.training!r}.")
         super().initialize_module()
         self.adversary_ = self.initialized_instance(self.adversary, self.get_params_for("adversary"))
+        self._training_mode = None
         return self
+
+    def _set_training(self, training=True):
+        # skorch switches every module's mode at every batch, which costs a
+        # good part of a small network's step; switching only when the mode
+        # changes (at the first batch after a validation pass) does not.
+        if getattr(self, "_training_mode", None) is not training:
+            super()._set_training(training)
+            self._training_mode = training
 
     def initialize_criterion(self):
         super().initialize_criterion()
@@ -238,12 +247,16 @@ class AdversarialNet(NeuralNet):
         detached = adversary_input.detach()
         for _ in range(self.adversary_steps):
             self.adversary_optimizer_.zero_grad()
-            self.get_adversary_loss(self.adversary_(detached), yi).backward()
+            adversary_loss = self.get_adversary_loss(self.adversary_(detached), yi)
+            adversary_loss.backward()
             self.adversary_optimizer_.step()
 
-        # The main module learns its task while making the adversary fail.
-        # The adversary's parameters are frozen meanwhile: the main step needs
-        # gradients through the adversary, not of its weights.
+        # The main module learns its task while making the adversary, as just
+        # updated, fail. (Both steps from one backward pass, against the
+        # adversary before its step, are a little faster but leave the
+        # attribute more visible.) The adversary's parameters are frozen
+        # meanwhile: the main step needs gradients through the adversary, not
+        # of its weights.
         self.optimizer_.zero_grad()
         main_loss = self.get_loss((output, representation), yi, X=Xi, training=True)
         frozen = [p for p in self.adversary_.parameters() if p.requires_grad]
@@ -258,9 +271,7 @@ class AdversarialNet(NeuralNet):
                 parameter.requires_grad_(True)
         self.optimizer_.step()
         self.adversary_optimizer_.zero_grad()  # as after the adversary's own steps: no gradient left behind
-        with torch.no_grad():  # recorded only
-            adversary_loss = self.get_adversary_loss(adversary_pred.detach(), yi)
-        self._record_adversary(main_loss, adversary_loss, adversary_pred, yi)
+        self._record_adversary(main_loss, adversary_loss.detach(), adversary_pred, yi)
         return {"loss": loss, "y_pred": output}
 
     def adversary_predict(self, X):

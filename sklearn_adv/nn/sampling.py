@@ -119,8 +119,13 @@ def batched_loader(dataset, batch_size, shuffle=False, **kwargs):
     """A DataLoader fetching whole batches with one ``dataset[indices]`` call each.
 
     A drop-in skorch ``iterator_valid`` (or ``iterator_train``) for datasets
-    that accept an array of indices, such as skorch's ``Dataset``.
+    that accept an array of indices, such as skorch's ``Dataset``. A
+    :class:`RowsDataset` with no loader options is walked in contiguous
+    slices instead (of the rows shuffled once per epoch when ``shuffle``):
+    the same batches without a gather per batch.
     """
+    if isinstance(dataset, RowsDataset) and not kwargs:
+        return _SlicedEpochs(dataset, max(int(batch_size), 1), shuffle)
     if shuffle:
         base = torch.utils.data.RandomSampler(dataset)
     else:
@@ -141,6 +146,30 @@ class _AsArrays(Sampler):
     def __iter__(self):
         for batch in self.batch_sampler:
             yield np.asarray(batch, dtype=np.int64)
+
+
+class _SlicedEpochs:
+    """Batches of a :class:`RowsDataset` as slices: one gather per epoch when shuffled, none otherwise.
+
+    The order is drawn from torch's global generator, as a shuffling
+    ``DataLoader`` does, so that a seeded fit stays reproducible.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle):
+        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        data = self.dataset[torch.randperm(len(self.dataset))] if self.shuffle else self.dataset[slice(None)]
+        X, y = data
+        for start in range(0, len(X), self.batch_size):
+            rows = slice(start, start + self.batch_size)
+            if isinstance(y, dict):
+                yield X[rows], {key: value[rows] for key, value in y.items()}
+            else:
+                yield X[rows], (y if self.dataset.y is None else y[rows])
 
 
 class RowsDataset(torch.utils.data.Dataset):
@@ -174,7 +203,8 @@ class RowsDataset(torch.utils.data.Dataset):
         return len(self.X)
 
     def __getitem__(self, rows):
-        rows = torch.as_tensor(rows)
+        if not isinstance(rows, slice):
+            rows = torch.as_tensor(rows)
         if self.y is None:
             # skorch's convention for a dataset without targets.
             return self.X[rows], torch.zeros(1)

@@ -102,10 +102,26 @@ def test_validation_split_scores_held_out_rows():
     assert clf.history_[-1, "train_batch_count"] == 3  # 160 training rows in batches of 64
 
 
-def test_alternating_step_leaves_no_gradient_and_keeps_the_adversary_trainable():
+def test_alternating_step_fools_the_updated_adversary_and_leaves_it_no_gradient():
     rng = np.random.RandomState(0)
-    X, s = rng.randn(100, 3), rng.randint(2, size=100)
-    clf = FairClassifier(max_epochs=1, batch_size=32, random_state=0).fit(X, (X[:, 0] > 0).astype(int), sensitive_features=s)
-    parameters = list(clf.net_.adversary_.parameters())
-    assert all(p.requires_grad for p in parameters)
-    assert all(p.grad is None for p in parameters)
+    X, s = rng.randn(100, 3).astype(np.float32), rng.randint(2, size=100)
+    y = (X[:, 0] > 0).astype(int)
+    clf = FairClassifier(max_epochs=1, batch_size=32, random_state=0).fit(X, y, sensitive_features=s)
+    net = clf.net_
+    Xb = torch.as_tensor(X[:32])
+    yb = {"target": torch.as_tensor(y[:32]), "adversary": torch.as_tensor(s[:32])}
+    adversary_before = [p.detach().clone() for p in net.adversary_.parameters()]
+
+    # Run a step with the main module's update held back, to read its gradient.
+    net.optimizer_.step = lambda *args, **kwargs: None
+    net.train_step((Xb, yb))
+    adversary_params, main_params = list(net.adversary_.parameters()), list(net.module_.parameters())
+    assert any(not torch.equal(p, q) for p, q in zip(adversary_params, adversary_before))  # the adversary stepped first
+    assert all(p.requires_grad and p.grad is None for p in adversary_params)
+
+    # The main module's gradient is that of its objective against the adversary as updated.
+    output, representation = net.module_(Xb)
+    adversary_pred = net.adversary_(net.adversary_input(output, representation, yb))
+    objective = net.get_loss((output, representation), yb) + net.current_adversary_weight() * net.get_fooling_loss(adversary_pred, yb)
+    for parameter, expected in zip(main_params, torch.autograd.grad(objective, main_params)):
+        torch.testing.assert_close(parameter.grad, expected, rtol=1e-5, atol=1e-6)

@@ -23,7 +23,7 @@ from sklearn_adv.nn import (
 )
 from sklearn_adv.nn.callbacks import cutmix_box
 from sklearn_adv.nn.data import as_network_input, check_image_shape
-from sklearn_adv.nn.sampling import RowsDataset
+from sklearn_adv.nn.sampling import RowsDataset, batched_loader
 
 
 def test_gradient_reversal_flips_and_scales_the_gradient():
@@ -332,3 +332,25 @@ def test_rows_dataset_indexes_a_whole_batch_of_rows_and_every_target():
     assert RowsDataset(X, np.arange(6))[np.array([5])][1].tolist() == [5]
     assert RowsDataset(X)[np.array([0])][0].shape == (1, 2)
 
+
+
+@pytest.mark.parametrize("y", [None, np.arange(10), {"target": np.arange(10), "adversary": np.arange(10) % 2}])
+def test_batched_loader_walks_every_row_once_per_epoch_in_a_seeded_order(y):
+    X = np.arange(20, dtype=np.float32).reshape(10, 2)
+    loader = batched_loader(RowsDataset(X, y), batch_size=4, shuffle=True)
+
+    def epoch(seed):
+        torch.manual_seed(seed)
+        batches = list(loader)
+        rows = torch.cat([Xb[:, 0] for Xb, _ in batches]) / 2
+        if isinstance(y, dict):
+            # Targets travel with their rows.
+            assert torch.equal(torch.cat([yb["target"] for _, yb in batches]).float(), rows)
+        return [len(Xb) for Xb, _ in batches], rows.tolist()
+
+    sizes, rows = epoch(0)
+    assert len(loader) == 3 and sizes == [4, 4, 2]
+    assert sorted(rows) == list(range(10)) and rows != list(range(10))
+    assert epoch(0)[1] == rows and epoch(1)[1] != rows
+    in_order = [Xb[:, 0].tolist() for Xb, _ in batched_loader(RowsDataset(X, y), batch_size=4)]
+    assert in_order == [[0.0, 2.0, 4.0, 6.0], [8.0, 10.0, 12.0, 14.0], [16.0, 18.0]]
