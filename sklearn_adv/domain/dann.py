@@ -22,13 +22,14 @@ from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 from torch import nn
 
+from sklearn_adv.domain.label_shift import LabelShiftWeights
 from sklearn_adv.nn.adversarial import AdversarialNet
 from sklearn_adv.nn.callbacks import AnnealLR
 from sklearn_adv.nn.data import as_network_input, check_image_shape
 from sklearn_adv.nn.networks import build_network, output_size
 from sklearn_adv.nn.params import RoleParamsMixin
 from sklearn_adv.nn.sampling import RowsDataset, balanced_loader, batched_loader
-from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
+from sklearn_adv.nn.utils import fused_adam_options, resolve_device, seed_from, to_float32, torch_seed
 
 UNLABELLED = -1
 
@@ -69,15 +70,7 @@ class _DANNNet(AdversarialNet):
     def initialize_module(self):
         super().initialize_module()
         self._register_attribute("adversary_", self.adversary_, prefixes=False)
-        self._training_mode = None
         return self
-
-    def _set_training(self, training=True):
-        # skorch switches every module's mode at every batch; switching only
-        # when the mode changes saves a good part of a small network's step.
-        if getattr(self, "_training_mode", None) is not training:
-            super()._set_training(training)
-            self._training_mode = training
 
 
 class DomainAdversarialClassifier(
@@ -136,6 +129,18 @@ class DomainAdversarialClassifier(
         Train on batches with as many source rows as target rows (the
         smaller domain is revisited more often). If False, batches are drawn
         uniformly from all rows.
+    label_shift : {"ignore", "reweight"}, default="ignore"
+        ``"reweight"``: IWDAN (Combes et al. 2020), for domains whose classes
+        are not equally frequent. After every epoch the ratio of target to
+        source class proportions is estimated from the label head's
+        predictions (:func:`~sklearn_adv.domain.label_shift.estimate_class_weights`),
+        and each source row is weighted by its class's ratio in the label
+        loss and the domain loss, so that the label head learns the target's
+        class proportions and the features are aligned with the target class
+        for class rather than as a whole. The estimate assumes that a class
+        looks the same in both domains; under a covariate shift (rotated
+        images) it is biased and reweighting costs accuracy. ``"ignore"``:
+        the paper's DANN.
     max_epochs : int, default=100
         Number of passes; an epoch has ``ceil(n_rows / batch_size)`` batches.
     batch_size : int, default=64
@@ -146,8 +151,8 @@ class DomainAdversarialClassifier(
         Initial learning rate.
     optimizer : {"adam", "sgd"} or torch.optim.Optimizer class, default="adam"
         ``"sgd"`` uses momentum 0.9, as in the paper. The named optimizers
-        run torch's multi-tensor implementation, the same update
-        over all parameters at once; a class is used as given.
+        update all parameters at once (Adam's fused kernel where torch has
+        it, SGD's multi-tensor implementation); a class is used as given.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labelled rows (stratified)
         and stop when their label loss has not improved for
@@ -194,6 +199,11 @@ class DomainAdversarialClassifier(
         ``adversary_loss`` (the domain loss), ``adversary_accuracy`` (the
         domain head's accuracy), ``adversary_weight`` per batch, and
         ``valid_loss`` with early stopping.
+    class_weights_ : ndarray of shape (n_classes,) or None
+        With ``label_shift="reweight"``: the estimated ratio of each class's
+        frequency among target rows to its frequency among source rows, at
+        the end of training (``class_weights_ * source frequencies`` estimates
+        the target's class proportions). None otherwise.
     n_domains_ : int
         Number of domain classes the domain head separates.
     domains_ : ndarray of int of shape (`n_domains_`,)
@@ -236,6 +246,9 @@ class DomainAdversarialClassifier(
     Lempitsky (2016). Domain-Adversarial Training of Neural Networks. JMLR
     17(59):1-35.
 
+    Combes, Zhao, Wang & Gordon (2020). Domain Adaptation with Conditional
+    Distribution Matching and Generalized Label Shift. NeurIPS.
+
     Examples
     --------
     >>> import numpy as np
@@ -264,6 +277,7 @@ class DomainAdversarialClassifier(
         "schedule": [StrOptions({"ganin", "constant"}), callable],
         "lr_annealing": ["boolean"],
         "balance_domains": ["boolean"],
+        "label_shift": [StrOptions({"ignore", "reweight"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -289,6 +303,7 @@ class DomainAdversarialClassifier(
         schedule="ganin",
         lr_annealing=True,
         balance_domains=True,
+        label_shift="ignore",
         max_epochs=100,
         batch_size=64,
         lr=1e-3,
@@ -311,6 +326,7 @@ class DomainAdversarialClassifier(
         self.schedule = schedule
         self.lr_annealing = lr_annealing
         self.balance_domains = balance_domains
+        self.label_shift = label_shift
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -399,9 +415,11 @@ class DomainAdversarialClassifier(
         rng = np.random.RandomState(seed_from(self.random_state))
         train_rows, valid_rows = self._split(unlabelled, targets, rng)
         with torch_seed(rng.randint(np.iinfo(np.int32).max)):
-            self.net_ = self._build_net(in_shape, device, is_target[train_rows], valid_rows, X_net, y_net)
+            self.net_ = self._build_net(in_shape, device, is_target[train_rows], valid_rows, X_net, y_net, targets[train_rows])
             self.net_.fit(RowsDataset(_rows(X_net, train_rows), _rows(y_net, train_rows)), None)
         self.history_ = self.net_.history
+        callbacks = dict(self.net_.callbacks_)
+        self.class_weights_ = callbacks["label_shift"].weights_ if "label_shift" in callbacks else None
         self._n_features_out = _feature_size(self.net_.module_.encoder, in_shape)
         return self
 
@@ -495,7 +513,7 @@ class DomainAdversarialClassifier(
         train, valid = train_test_split(labelled, test_size=n_valid, stratify=targets[labelled], random_state=rng)
         return np.sort(np.concatenate([train, rows[unlabelled]])), np.sort(valid)
 
-    def _build_net(self, in_shape, device, is_target_train, valid_rows, X_net, y_net):
+    def _build_net(self, in_shape, device, is_target_train, valid_rows, X_net, y_net, train_targets):
         encoder = _build_role(self.encoder, "encoder", in_shape, None, self.role_params("encoder"))
         n_features = _feature_size(encoder, in_shape)
         head = _build_role(self.head, "head", (n_features,), len(self.classes_), self.role_params("head"))
@@ -503,6 +521,10 @@ class DomainAdversarialClassifier(
             self.domain_head, "domain_head", (n_features,), self.n_domains_, self.role_params("domain_head")
         )
         callbacks = [("anneal_lr", AnnealLR())] if self.lr_annealing else []
+        if self.label_shift == "reweight" and is_target_train.any():
+            callbacks.append(
+                ("label_shift", LabelShiftWeights(source=~is_target_train, labels=train_targets, n_classes=len(self.classes_)))
+            )
         kwargs = {}
         if valid_rows is not None:
             kwargs["train_split"] = predefined_split(RowsDataset(_rows(X_net, valid_rows), _rows(y_net, valid_rows)))
@@ -523,10 +545,12 @@ class DomainAdversarialClassifier(
         if isinstance(self.optimizer, str):
             # The same update, over all parameters at once: on small networks
             # the per-tensor loop that torch runs by default on the CPU costs
-            # more than the forward and backward passes. The multi-tensor
-            # version gives the same numbers as that loop; the fused one is
-            # faster still but rounds differently.
-            kwargs["optimizer__foreach"] = True
+            # more than the forward and backward passes. Adam's fused kernel
+            # is faster still than the multi-tensor one (it rounds
+            # differently, in the last bits); SGD has no fused CPU kernel.
+            fused = fused_adam_options(device) if self.optimizer == "adam" else {}
+            for key, value in (fused or {"foreach": True}).items():
+                kwargs[f"optimizer__{key}"] = value
         if not self.verbose:
             kwargs["callbacks__print_log"] = None  # it formats a table every epoch even when silent
         user_callbacks = list(self.callbacks or [])

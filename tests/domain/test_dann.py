@@ -364,12 +364,15 @@ def test_verbose_prints_the_epoch_table(capsys):
 def test_named_optimizers_update_all_tensors_at_once_with_the_same_numbers(name, cls):
     X, y, _ = _shift()
     named = DomainAdversarialClassifier(optimizer=name, lr=0.05, **TINY).fit(X, y)
-    assert named.net_.optimizer_.defaults["foreach"] is True
+    defaults = named.net_.optimizer_.defaults
+    # Adam runs fused where torch has the kernel (rounding apart, the same
+    # update), SGD as one multi-tensor update: both the per-tensor loop's numbers.
+    assert defaults.get("fused") is True or defaults["foreach"] is True
     params = {"optimizer__momentum": 0.9} if name == "sgd" else {}
     given = DomainAdversarialClassifier(optimizer=cls, lr=0.05, **TINY)
     given = _fit_with_optimizer_params(given, X, y, params)
-    assert not given.net_.optimizer_.defaults["foreach"]
-    np.testing.assert_array_equal(named.predict_proba(X), given.predict_proba(X))
+    assert not given.net_.optimizer_.defaults["foreach"] and not given.net_.optimizer_.defaults.get("fused")
+    np.testing.assert_allclose(named.predict_proba(X), given.predict_proba(X), rtol=1e-4, atol=1e-5)
 
 
 def _fit_with_optimizer_params(clf, X, y, params):

@@ -1,0 +1,137 @@
+"""Label shift in domain adaptation: the target's class proportions, estimated from unlabelled rows.
+
+DANN aligns the distribution of the features of all source rows with that
+of all target rows. When the classes are not equally frequent in the two
+domains (label shift), that alignment moves rows of one class onto another.
+IWDAN (Combes, Zhao, Wang & Gordon 2020) weights each source row by
+``w[y] = p_target(y) / p_source(y)``, in the domain loss, so that the
+features of the reweighted source are aligned with the target class for
+class, and in the label loss, so that the label head learns the target's
+class proportions. It estimates ``w`` during training from the label
+head's own predictions: with ``C[i, j]`` the source rows'
+probability of predicting ``i`` when the class is ``j`` and ``mu[i]`` the
+mean predicted probability of ``i`` on the target rows, ``C @ w = mu``
+under label shift (the moment matching of black-box shift estimation,
+Lipton, Wang & Smola 2018).
+
+The moment equation holds when a class looks the same in both domains.
+Under a covariate shift (rotated images) the label head errs differently on
+the target, the estimate is biased, and a class weighted near zero is no
+longer learnt: reweighting is for label shift.
+"""
+
+import numpy as np
+import torch
+from scipy.optimize import minimize
+from skorch.callbacks import Callback
+
+from sklearn_adv.nn.sampling import RowsDataset
+
+__all__ = ["estimate_class_weights", "LabelShiftWeights"]
+
+
+def estimate_class_weights(source_proba, source_labels, target_proba):
+    """Class weights ``p_target(y) / p_source(y)`` matching predicted class proportions.
+
+    Solves ``min ||C w - mu||^2`` over ``w >= 0`` with ``sum_y p_source(y) w[y] = 1``
+    (the weighted source is a distribution), where ``C[i, j]`` is the mean
+    over source rows of ``source_proba[:, i] * (source_labels == j)`` and
+    ``mu`` the mean of ``target_proba``.
+
+    Parameters
+    ----------
+    source_proba : ndarray of shape (n_source, n_classes)
+        Predicted class probabilities of labelled source rows.
+    source_labels : ndarray of int of shape (n_source,)
+        Their classes, ``0 .. n_classes - 1``.
+    target_proba : ndarray of shape (n_target, n_classes)
+        Predicted class probabilities of target rows.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_classes,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_adv.domain.label_shift import estimate_class_weights
+    >>> # A perfect classifier: the weights are the ratio of class frequencies.
+    >>> source_labels = np.array([0, 0, 1, 1])
+    >>> target_labels = np.array([0, 1, 1, 1])
+    >>> w = estimate_class_weights(np.eye(2)[source_labels], source_labels, np.eye(2)[target_labels])
+    >>> np.round(w, 3).tolist()
+    [0.5, 1.5]
+    """
+    source_proba = np.asarray(source_proba, dtype=np.float64)
+    target_proba = np.asarray(target_proba, dtype=np.float64)
+    n_classes = source_proba.shape[1]
+    onehot = np.eye(n_classes)[np.asarray(source_labels)]
+    confusion = source_proba.T @ onehot / len(onehot)
+    target_mean = target_proba.mean(axis=0)
+    source_prior = onehot.mean(axis=0)
+    present = source_prior > 0
+    # A class absent from the source rows has no rows to weight: it keeps 0.
+    confusion, prior = confusion[:, present], source_prior[present]
+    start = np.ones(present.sum())
+    result = minimize(
+        lambda w: np.sum((confusion @ w - target_mean) ** 2),
+        start,
+        jac=lambda w: 2 * confusion.T @ (confusion @ w - target_mean),
+        bounds=[(0.0, None)] * len(start),
+        constraints=[{"type": "eq", "fun": lambda w: prior @ w - 1.0, "jac": lambda w: prior}],
+        method="SLSQP",
+    )
+    weights = np.zeros(n_classes)
+    weights[present] = np.clip(result.x, 0.0, None) if result.success else start
+    return weights
+
+
+class LabelShiftWeights(Callback):
+    """Re-estimate the class weights of IWDAN after every epoch and apply them to the source rows.
+
+    The weights multiply the source rows' label loss and domain loss (their
+    ``target_weight`` and ``adversary_weight`` in the training dataset, a
+    :class:`~sklearn_adv.nn.sampling.RowsDataset`); target rows keep weight 1
+    in the domain loss. New estimates enter through a moving average, as in
+    the paper's code, so that one poor epoch does not swing them.
+
+    Parameters
+    ----------
+    source : ndarray of bool of shape (n_train,)
+        Which training rows are labelled source rows.
+    labels : ndarray of int of shape (n_train,)
+        Class codes (read on source rows only).
+    n_classes : int
+    momentum : float, default=0.5
+        Weight of the previous estimate in the moving average.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_classes,)
+        The current weights; also recorded per epoch as ``class_weights``
+        in the net's history.
+    """
+
+    def __init__(self, source, labels, n_classes, momentum=0.5):
+        self.source = source
+        self.labels = labels
+        self.n_classes = n_classes
+        self.momentum = momentum
+
+    def initialize(self):
+        self.weights_ = np.ones(self.n_classes)
+        return self
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        logits = net.forward(RowsDataset(dataset_train.X), training=False)[0]
+        proba = torch.softmax(logits.float(), dim=1).numpy()
+        source, target = np.asarray(self.source), ~np.asarray(self.source)
+        if not target.any():
+            return
+        estimate = estimate_class_weights(proba[source], self.labels[source], proba[target])
+        self.weights_ = self.momentum * self.weights_ + (1.0 - self.momentum) * estimate
+        row_weights = torch.as_tensor(self.weights_, dtype=torch.float32)[torch.as_tensor(self.labels)]
+        source_rows = torch.as_tensor(source)
+        dataset_train.y["target_weight"] = torch.where(source_rows, row_weights, torch.zeros(()))
+        dataset_train.y["adversary_weight"] = torch.where(source_rows, row_weights, torch.ones(()))
+        net.history.record("class_weights", self.weights_.tolist())
