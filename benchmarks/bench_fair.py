@@ -78,7 +78,7 @@ warnings.filterwarnings("ignore", category=UserWarning)
 
 RESULTS = REPO / "benchmarks" / "results" / "bench_fair.txt"
 PLOT = REPO / "benchmarks" / "results" / "bench_fair_tradeoff.png"
-WEIGHTS = (0.1, 0.3, 1.0, 2.0, 3.0, 10.0)
+WEIGHTS = (0.1, 0.3, 1.0, 1.5, 2.0, 3.0, 10.0)
 HIDDEN, ADVERSARY_HIDDEN, BATCH = 64, 32, 256
 LR = 1e-3  # fairlearn's and MLPClassifier's default learning rate
 

@@ -23,7 +23,7 @@ from skorch.helper import predefined_split
 from torch import nn
 
 from sklearn_adv.domain.label_shift import LabelShiftWeights
-from sklearn_adv.nn.adversarial import AdversarialNet
+from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
 from sklearn_adv.nn.callbacks import AnnealLR
 from sklearn_adv.nn.data import as_network_input, check_image_shape
 from sklearn_adv.nn.networks import build_network, output_size
@@ -41,19 +41,6 @@ _DEFAULT_ROLE_PARAMS = {
     "head": {"mlp": {"hidden_units": ()}},
     "domain_head": {"mlp": {"hidden_units": (64,)}},
 }
-
-
-class _EncoderHead(nn.Module):
-    """The main module of the adversarial net: ``x -> (head(encoder(x)), encoder(x))``."""
-
-    def __init__(self, encoder, head):
-        super().__init__()
-        self.encoder = encoder
-        self.head = head
-
-    def forward(self, X):
-        features = self.encoder(X).reshape(len(X), -1)
-        return self.head(features), features
 
 
 class _DANNNet(AdversarialNet):
@@ -139,8 +126,9 @@ class DomainAdversarialClassifier(
         class proportions and the features are aligned with the target class
         for class rather than as a whole. The estimate assumes that a class
         looks the same in both domains; under a covariate shift (rotated
-        images) it is biased and reweighting costs accuracy. ``"ignore"``:
-        the paper's DANN.
+        images) it is biased and reweighting costs accuracy. Each estimate
+        costs a prediction pass over the training rows. ``"ignore"``: the
+        paper's DANN.
     max_epochs : int, default=100
         Number of passes; an epoch has ``ceil(n_rows / batch_size)`` batches.
     batch_size : int, default=64
@@ -555,7 +543,7 @@ class DomainAdversarialClassifier(
             kwargs["callbacks__print_log"] = None  # it formats a table every epoch even when silent
         user_callbacks = list(self.callbacks or [])
         return _DANNNet(
-            _EncoderHead(encoder, head),
+            EncoderHead(encoder, head),
             domain_head,
             criterion=nn.CrossEntropyLoss(reduction="none"),
             adversary_criterion=nn.CrossEntropyLoss(reduction="none"),

@@ -22,19 +22,24 @@ longer learnt: reweighting is for label shift.
 
 import numpy as np
 import torch
-from scipy.optimize import minimize
+from scipy.optimize import nnls
 from skorch.callbacks import Callback
 
 from sklearn_adv.nn.sampling import RowsDataset
 
 __all__ = ["estimate_class_weights", "LabelShiftWeights"]
 
+# Weight of the equation sum_y p_source(y) w[y] = 1 against the moment
+# equations, relative to the largest entry of the confusion matrix.
+_CONSTRAINT_WEIGHT = 100.0
+
 
 def estimate_class_weights(source_proba, source_labels, target_proba):
     """Class weights ``p_target(y) / p_source(y)`` matching predicted class proportions.
 
     Solves ``min ||C w - mu||^2`` over ``w >= 0`` with ``sum_y p_source(y) w[y] = 1``
-    (the weighted source is a distribution), where ``C[i, j]`` is the mean
+    (the weighted source is a distribution; held as a heavily weighted extra
+    equation, then exactly by rescaling), where ``C[i, j]`` is the mean
     over source rows of ``source_proba[:, i] * (source_labels == j)`` and
     ``mu`` the mean of ``target_proba``.
 
@@ -72,17 +77,15 @@ def estimate_class_weights(source_proba, source_labels, target_proba):
     present = source_prior > 0
     # A class absent from the source rows has no rows to weight: it keeps 0.
     confusion, prior = confusion[:, present], source_prior[present]
-    start = np.ones(present.sum())
-    result = minimize(
-        lambda w: np.sum((confusion @ w - target_mean) ** 2),
-        start,
-        jac=lambda w: 2 * confusion.T @ (confusion @ w - target_mean),
-        bounds=[(0.0, None)] * len(start),
-        constraints=[{"type": "eq", "fun": lambda w: prior @ w - 1.0, "jac": lambda w: prior}],
-        method="SLSQP",
-    )
+    # Non-negative least squares with the constraint as one more, heavily
+    # weighted, equation (an exact active-set solver: the residuals are tiny
+    # numbers, which stop a general-purpose optimizer at its first step),
+    # then rescaled to meet the constraint exactly.
+    scale = _CONSTRAINT_WEIGHT * max(np.abs(confusion).max(), 1e-12)
+    solution, _ = nnls(np.vstack([confusion, scale * prior]), np.r_[target_mean, scale])
+    total = prior @ solution
     weights = np.zeros(n_classes)
-    weights[present] = np.clip(result.x, 0.0, None) if result.success else start
+    weights[present] = solution / total if total > 0 else 1.0
     return weights
 
 

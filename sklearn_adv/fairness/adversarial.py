@@ -30,7 +30,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
-from sklearn_adv.nn.adversarial import AdversarialNet, weighted_mean
+from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead, weighted_mean
 from sklearn_adv.nn.networks import build_network
 from sklearn_adv.nn.params import RoleParamsMixin
 from sklearn_adv.nn.sampling import RowsDataset, batched_loader
@@ -381,7 +381,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
             **_with_defaults(self.adversary, self.role_params("adversary"), hidden_units=(32,)),
         )
         return _FairNet(
-            _EncoderHead(encoder, head),
+            EncoderHead(encoder, head),
             adversary,
             reads=self.adversary_reads,
             conditional=conditional,
@@ -595,20 +595,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         return tags
 
 
-# -- networks -------------------------------------------------------------------
-
-
-class _EncoderHead(nn.Module):
-    """The main module: returns ``(logits, representation)``."""
-
-    def __init__(self, encoder, head):
-        super().__init__()
-        self.encoder = encoder
-        self.head = head
-
-    def forward(self, X):
-        representation = self.encoder(X)
-        return self.head(representation), representation
+# -- the adversarial net ---------------------------------------------------------
 
 
 class _FairNet(AdversarialNet):

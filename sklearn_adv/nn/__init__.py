@@ -6,7 +6,7 @@ layer, the adversarial skorch net, callbacks (schedules, mixup) and the
 tabular encoder.
 """
 
-from sklearn_adv.nn.adversarial import AdversarialNet
+from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
 from sklearn_adv.nn.callbacks import AnnealLR, DivergenceGuard, Mixup, TrainingProgress, ganin_schedule
 from sklearn_adv.nn.layers import GradientReversal, reverse_gradient
 from sklearn_adv.nn.networks import MLP, ConvNet, build_network, default_network
@@ -18,6 +18,7 @@ __all__ = [
     "AnnealLR",
     "ConvNet",
     "DivergenceGuard",
+    "EncoderHead",
     "GradientReversal",
     "MLP",
     "Mixup",

@@ -58,6 +58,23 @@ def prediction_accuracy(logits, target, weight=None):
     return weighted_mean(correct.float(), weight)
 
 
+class EncoderHead(torch.nn.Module):
+    """The main module of an adversarial net: ``x -> (head(encoder(x)), encoder(x))``.
+
+    The encoder's output is flattened to one feature vector per row (a conv
+    encoder's feature maps included), which the head and the adversary read.
+    """
+
+    def __init__(self, encoder, head):
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+
+    def forward(self, X):
+        features = self.encoder(X).reshape(len(X), -1)
+        return self.head(features), features
+
+
 class AdversarialNet(NeuralNet):
     """A skorch ``NeuralNet`` training ``module`` against ``adversary``.
 

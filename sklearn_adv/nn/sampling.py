@@ -116,7 +116,7 @@ def balanced_loader(dataset, batch_size, groups, shuffle=True, **kwargs):
 
 
 def batched_loader(dataset, batch_size, shuffle=False, **kwargs):
-    """A DataLoader fetching whole batches with one ``dataset[indices]`` call each.
+    """Batches of rows, each fetched whole: one ``dataset[indices]`` call, or a slice.
 
     A drop-in skorch ``iterator_valid`` (or ``iterator_train``) for datasets
     that accept an array of indices, such as skorch's ``Dataset``. A

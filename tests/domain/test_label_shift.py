@@ -75,3 +75,15 @@ def test_label_shift_must_be_a_known_option():
     X, y, _, _ = _label_shift(n=50)
     with pytest.raises(ValueError, match="label_shift"):
         DomainAdversarialClassifier(label_shift="yes", **FAST).fit(X, y)
+
+
+def test_reweighting_with_several_domains_pickles_and_predicts_the_same():
+    import pickle
+
+    X, y, X_t, _ = _label_shift(n=200)
+    domains = np.r_[np.where(np.arange(200) % 2, 1, 2), np.where(np.arange(200) % 2, -1, -2)]
+    clf = DomainAdversarialClassifier(label_shift="reweight", **FAST).fit(X, y, sample_domain=domains)
+    assert clf.n_domains_ == 4 and clf.class_weights_[0] > clf.class_weights_[1]
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X_t), clf.predict_proba(X_t))
+    np.testing.assert_array_equal(restored.class_weights_, clf.class_weights_)
