@@ -126,11 +126,11 @@ class LabelShiftWeights(Callback):
         return self
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        logits = net.forward(RowsDataset(dataset_train.X), training=False)[0]
-        proba = torch.softmax(logits.float(), dim=1).numpy()
         source, target = np.asarray(self.source), ~np.asarray(self.source)
         if not target.any():
             return
+        logits = net.forward(RowsDataset(dataset_train.X), training=False)[0]
+        proba = torch.softmax(logits.float(), dim=1).numpy()
         estimate = estimate_class_weights(proba[source], self.labels[source], proba[target])
         self.weights_ = self.momentum * self.weights_ + (1.0 - self.momentum) * estimate
         row_weights = torch.as_tensor(self.weights_, dtype=torch.float32)[torch.as_tensor(self.labels)]

@@ -517,3 +517,22 @@ def test_a_category_unseen_in_fit_is_encoded_not_refused():
     new = pd.DataFrame({"x": [0.1, -0.2], "c": pd.Categorical(["a", "never seen"])})
     assert clf.predict_proba(new).shape == (2, 2)
 
+
+
+def test_networks_train_in_training_mode_and_validate_in_eval_mode():
+    """Module modes are switched only when they change, and never left stale across a validation pass."""
+    calls = []
+
+    class RecordingMLP(MLP):
+        def forward(self, X):
+            # Training steps run with gradients, validation and prediction without.
+            calls.append((self.training, torch.is_grad_enabled()))
+            return super().forward(X)
+
+    X, y, _ = _shift(n_source=80, n_target=40)
+    clf = DomainAdversarialClassifier(encoder=RecordingMLP, early_stopping=True, validation_fraction=0.25, **TINY).fit(X, y)
+    assert {mode for mode, _ in calls} == {True, False}
+    assert all(mode == grad for mode, grad in calls)
+    calls.clear()
+    clf.predict(X)
+    assert calls and not any(mode for mode, _ in calls)
