@@ -207,7 +207,14 @@ class RowsDataset(torch.utils.data.Dataset):
             rows = torch.as_tensor(rows)
         if self.y is None:
             # skorch's convention for a dataset without targets.
-            return self.X[rows], torch.zeros(1)
+            return _take(self.X, rows), torch.zeros(1)
         if isinstance(self.y, dict):
-            return self.X[rows], {key: value[rows] for key, value in self.y.items()}
-        return self.X[rows], self.y[rows]
+            return _take(self.X, rows), {key: _take(value, rows) for key, value in self.y.items()}
+        return _take(self.X, rows), _take(self.y, rows)
+
+
+def _take(tensor, rows):
+    """``tensor[rows]``; for an array of row numbers by ``index_select``, several times faster on the CPU."""
+    if isinstance(rows, torch.Tensor) and rows.ndim == 1 and not rows.dtype.is_floating_point and rows.dtype != torch.bool:
+        return tensor.index_select(0, rows.long())
+    return tensor[rows]
