@@ -343,7 +343,9 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
             )
         self.sensitive_groups_, group_codes = _encode_groups(groups, len(y))
 
-        self.input_encoder_ = _make_input_encoder(X_model)
+        # The engine's tabular encoding: categorical columns one-hot (unknown
+        # levels all zeros), numeric ones standardised.
+        self.input_encoder_ = TabularEncoder(handle_unknown="ignore")
         X_net = self._encode_inputs(X_model, fit=True)
         targets = {"target": y_encoded.astype(np.int64), "adversary": group_codes}
         if self.criterion == "equal_opportunity":
@@ -733,11 +735,6 @@ def _is_mixed_frame(X):
 def _check_frame(X):
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"X must be a non-empty 2-d DataFrame, got shape {X.shape}.")
-
-
-def _make_input_encoder(X):
-    """The engine's tabular encoding: categorical columns one-hot (unknown levels all zeros), numeric ones standardised."""
-    return TabularEncoder(handle_unknown="ignore")
 
 
 def _encode_groups(sensitive_features, n_samples):
