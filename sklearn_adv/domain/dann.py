@@ -572,7 +572,7 @@ class DomainAdversarialClassifier(
     def _forward(self, X):
         """(logits, features) as numpy arrays."""
         X_net = self._network_input(X)  # checks that the model is fitted first
-        logits, features = self.net_.forward(X_net, training=False, device="cpu")
+        logits, features = self.net_.predict_outputs(X_net)
         return logits.numpy(), features.numpy()
 
     def decision_function(self, X):

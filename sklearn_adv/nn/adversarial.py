@@ -31,6 +31,7 @@ The main module returns ``(output, representation)``; the criteria must
 return one loss per row (``reduction="none"``) so that the weights apply.
 """
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
@@ -290,6 +291,23 @@ class AdversarialNet(NeuralNet):
         self.adversary_optimizer_.zero_grad()  # as after the adversary's own steps: no gradient left behind
         self._record_adversary(main_loss, adversary_loss.detach(), adversary_pred, yi)
         return {"loss": loss, "y_pred": output}
+
+    def predict_outputs(self, X):
+        """The main module's ``(output, representation)`` for the rows of array ``X``, on the CPU.
+
+        CPU matrix kernels take different paths for different numbers of
+        rows, so in float32 a row's output depends, in its last bits, on the
+        size of the batch it is computed in. The last, shorter, batch is
+        therefore padded to the full size (and the padding dropped): each
+        row's output is then the same whatever the order of the rows.
+        """
+        batch_size = self.get_params_for("iterator_valid").get("batch_size", self.batch_size)
+        n_rows = len(X)
+        padding = -n_rows % batch_size if 0 < batch_size < n_rows else 0
+        if padding:
+            X = np.concatenate([X, X[:padding]])
+        outputs = self.forward(X, training=False, device="cpu")
+        return tuple(output[:n_rows] for output in outputs)
 
     def adversary_predict(self, X):
         """The adversary's logits on ``X``, read from the representation as in training, for diagnostics."""

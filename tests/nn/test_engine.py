@@ -255,6 +255,19 @@ def test_adversarial_net_pickles_and_predicts_the_same():
     np.testing.assert_array_equal(restored.adversary_predict(X).numpy(), net.adversary_predict(X).numpy())
 
 
+def test_predicted_outputs_of_a_row_do_not_depend_on_the_order_of_the_rows():
+    # 60 rows in batches of 16: without padding, a row moved into the last,
+    # shorter, batch goes through another matrix kernel.
+    X, y = _leaky_data(60)
+    with torch_seed(0):
+        net = _adversarial_net(batch_size=16).fit(X, y)
+    order = np.random.RandomState(0).permutation(len(X))
+    outputs, shuffled = net.predict_outputs(X), net.predict_outputs(X[order])
+    for output, output_shuffled in zip(outputs, shuffled):
+        assert output.shape[0] == len(X)
+        assert torch.equal(output[order], output_shuffled)
+
+
 def test_the_adversarys_own_optimizer_is_registered_for_devices_and_pickling():
     X, y = _leaky_data()
     with torch_seed(0):
