@@ -108,6 +108,13 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         ``2 / (1 + exp(-10 p)) - 1``, which lets the model learn the task
         before the adversary pushes back.
 
+    balance_groups : bool, default=True
+        Weight the adversary's rows so that every group of the attribute
+        counts as much as any other (within each class for the conditional
+        criteria), as the fairness differences do: they compare groups, not
+        rows. ``False`` weights every row alike, and a group of one percent
+        of the rows then barely moves the adversary, so its disparity stays.
+
     adversary_steps : int, default=1
         Adversary steps per model step when ``training="alternating"``. A
         faster adversary (``adversary_lr``) is a cheaper way to keep up with
@@ -182,7 +189,8 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
 
     history_ : skorch.History
         Per epoch: ``train_loss``, ``main_loss`` (the label's),
-        ``adversary_loss`` and ``adversary_accuracy``.
+        ``adversary_loss`` and ``adversary_accuracy`` (both over the
+        group-balanced weights when ``balance_groups``).
 
     n_features_in_ : int
         Number of columns of ``X`` seen in fit, sensitive columns included.
@@ -250,6 +258,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         "adversary_reads": [StrOptions({"representation", "prediction"})],
         "training": [StrOptions({"reversal", "alternating"})],
         "adversary_schedule": [StrOptions({"constant", "ganin"}), callable],
+        "balance_groups": ["boolean"],
         "adversary_steps": [Interval(Integral, 1, None, closed="left")],
         "encoder": [None, str, callable],
         "head": [None, str, callable],
@@ -274,6 +283,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         adversary_reads="representation",
         training="alternating",
         adversary_schedule="ganin",
+        balance_groups=True,
         adversary_steps=1,
         encoder=None,
         head=None,
@@ -295,6 +305,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         self.adversary_reads = adversary_reads
         self.training = training
         self.adversary_schedule = adversary_schedule
+        self.balance_groups = balance_groups
         self.adversary_steps = adversary_steps
         self.encoder = encoder
         self.head = head
@@ -348,9 +359,14 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         self.input_encoder_ = TabularEncoder(handle_unknown="ignore")
         X_net = self._encode_inputs(X_model, fit=True)
         targets = {"target": y_encoded.astype(np.int64), "adversary": group_codes}
-        if self.criterion == "equal_opportunity":
-            # Only the positive rows teach the adversary: equal true positive rates.
-            targets["adversary_weight"] = (y_encoded == 1).astype(np.float32)
+        # Only the positive rows teach the adversary under equal opportunity
+        # (equal true positive rates); all rows otherwise.
+        adversary_rows = (y_encoded == 1) if self.criterion == "equal_opportunity" else np.ones(len(y_encoded), dtype=bool)
+        strata = y_encoded if self.criterion != "demographic_parity" else np.zeros(len(y_encoded), dtype=np.int64)
+        if self.balance_groups:
+            targets["adversary_weight"] = _balanced_weights(group_codes, strata, adversary_rows)
+        elif self.criterion == "equal_opportunity":
+            targets["adversary_weight"] = adversary_rows.astype(np.float32)
 
         device = resolve_device(self.device)
         with torch_seed(seed_from(self.random_state)):
@@ -524,7 +540,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
     def _forward(self, X):
         """Logits and representation, as float32 numpy arrays (the network's precision)."""
         X_net = self._validate_predict_data(X)
-        logits, representation = self.net_.forward(X_net, training=False, device="cpu")
+        logits, representation = self.net_.predict_outputs(X_net)
         return logits.numpy(), representation.numpy()
 
     # -- predictions ----------------------------------------------------------
@@ -715,6 +731,27 @@ def _row_weight(y_true, n_rows, like):
     if isinstance(y_true, dict) and "adversary_weight" in y_true:
         return y_true["adversary_weight"].to(device=like.device, dtype=like.dtype)
     return torch.ones(n_rows, device=like.device, dtype=like.dtype)
+
+
+def _balanced_weights(groups, strata, rows):
+    """Row weights under which every group weighs the same within its stratum, and each stratum keeps its rows' share.
+
+    A row of group ``g`` in stratum ``c`` gets ``n_c / (k_c * n_cg)``, with
+    ``n_c`` the stratum's selected rows, ``k_c`` the number of groups among
+    them and ``n_cg`` those of group ``g``; rows not in ``rows`` get 0.
+
+    Examples
+    --------
+    >>> _balanced_weights(np.array([0, 0, 1, 1, 1, 1]), np.zeros(6, dtype=int), np.ones(6, dtype=bool)).tolist()
+    [1.5, 1.5, 0.75, 0.75, 0.75, 0.75]
+    """
+    weights = np.zeros(len(groups), dtype=np.float64)
+    for stratum in np.unique(strata[rows]):
+        selected = rows & (strata == stratum)
+        counts = np.bincount(groups[selected])
+        present = np.count_nonzero(counts)
+        weights[selected] = selected.sum() / (present * counts[groups[selected]])
+    return weights.astype(np.float32)
 
 
 def _with_defaults(spec, params, **defaults):
