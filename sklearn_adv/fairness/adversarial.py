@@ -30,7 +30,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
-from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead, weighted_mean
+from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
 from sklearn_adv.nn.networks import build_network
 from sklearn_adv.nn.params import RoleParamsMixin
 from sklearn_adv.nn.sampling import RowsDataset, batched_loader
@@ -658,57 +658,65 @@ class _FairNet(AdversarialNet):
         labels = y["target"].to(output.device) if isinstance(y, dict) else output.argmax(dim=1)
         return torch.cat([features, nn.functional.one_hot(labels, output.shape[1]).to(features.dtype)], dim=1)
 
-    def _strata(self, adversary_pred, y_true):
-        """Row weights (0 leaves a row out) and the strata as a ``(n_strata, n_rows)`` matrix of row weights.
-
-        One stratum over all rows, or one per class when conditional (a row
-        of zeros for a class absent from the batch).
-        """
-        weight = _row_weight(y_true, len(adversary_pred), adversary_pred)
-        if not self.conditional:
-            return weight, weight[None, :]
-        labels = y_true["target"].to(adversary_pred.device)
-        return weight, nn.functional.one_hot(labels).to(weight.dtype).T * weight[None, :]
+    def _batch_groups(self, adversary_pred, y_true):
+        """The batch's :class:`_BatchGroups`, built once per batch: both losses of a step read the same targets."""
+        cached = getattr(self, "_groups_of_batch", None)
+        if cached is None or cached.key is not y_true["adversary"]:
+            cached = self._groups_of_batch = _BatchGroups(y_true, adversary_pred, self.conditional)
+        return cached
 
     def get_adversary_loss(self, adversary_pred, y_true):
         """Cross-entropy plus LAFTR's group-balanced error of the adversary."""
-        groups = y_true["adversary"].to(adversary_pred.device)
-        weight, strata = self._strata(adversary_pred, y_true)
-        cross_entropy = weighted_mean(self.adversary_criterion_(adversary_pred, groups), weight)
-        proba = torch.softmax(adversary_pred, dim=1)
-        onehot = nn.functional.one_hot(groups, proba.shape[1]).to(proba.dtype)
-        miss = 1.0 - (proba * onehot).sum(dim=1)  # probability not given to each row's own group
-        # Per stratum and group: number of rows and summed misses.
-        in_group = strata @ onehot
-        errors = strata @ (miss[:, None] * onehot)
-        present = in_group > 0
-        n_present = present.sum(dim=1)
-        per_group = torch.where(present, errors / in_group.clamp_min(_TINY), torch.zeros_like(errors))
-        mean_error = per_group.sum(dim=1) / n_present.clamp_min(1)
-        share = strata.sum(dim=1) / weight.sum().clamp_min(1e-12)
-        return cross_entropy + (share * mean_error * (n_present > 0)).sum()
+        batch = self._batch_groups(adversary_pred, y_true)
+        log_proba = torch.log_softmax(adversary_pred, dim=1)
+        cross_entropy = (nn.functional.nll_loss(log_proba, batch.groups, reduction="none") * batch.weight).sum() / batch.weight_sum
+        miss = 1.0 - (log_proba.exp() * batch.onehot).sum(dim=1)  # probability not given to each row's own group
+        # Per stratum and group: mean miss; averaged over the groups present, weighted by the strata's shares.
+        group_error = (batch.strata @ (miss[:, None] * batch.onehot)) * batch.inverse_in_group
+        return cross_entropy + (batch.share_per_group * group_error).sum()
 
     def get_fooling_loss(self, adversary_pred, y_true):
         """Zero when the adversary's output carries no information on the group (within each class)."""
-        groups = y_true["adversary"].to(adversary_pred.device)
-        weight, strata = self._strata(adversary_pred, y_true)
-        proba = torch.softmax(adversary_pred, dim=1)
+        batch = self._batch_groups(adversary_pred, y_true)
         log_proba = torch.log_softmax(adversary_pred, dim=1)
-        onehot = nn.functional.one_hot(groups, proba.shape[1]).to(proba.dtype)
-        total = strata.sum(dim=1, keepdim=True)  # rows per stratum
-        used = total > 0
-        safe_total = total.clamp_min(_TINY)
-        in_group = strata @ onehot
-        present = in_group > 0
-        frequency = in_group / safe_total
-        mean_proba = (strata @ proba) / safe_total
-        group_proba = (strata @ (proba * onehot)) / in_group.clamp_min(_TINY)
-        parity_gap = ((group_proba - mean_proba).abs() * present).sum(dim=1)
+        proba = log_proba.exp()
+        mean_proba = (batch.strata @ proba) * batch.inverse_total
+        group_proba = (batch.strata @ (proba * batch.onehot)) * batch.inverse_in_group
+        parity_gap = ((group_proba - mean_proba).abs() * batch.present).sum(dim=1)
         # KL(group frequencies || adversary's output), averaged over the rows.
-        entropy = -torch.special.xlogy(frequency, frequency).sum(dim=1)
-        confusion = -((strata @ log_proba) * frequency).sum(dim=1) / safe_total[:, 0] - entropy
-        share = total[:, 0] / weight.sum().clamp_min(1e-12)
-        return (torch.where(used[:, 0], share * (parity_gap + confusion), torch.zeros_like(share))).sum()
+        confusion = -((batch.strata @ log_proba) * batch.frequency).sum(dim=1) * batch.inverse_total[:, 0] - batch.entropy
+        return (batch.share * (parity_gap + confusion)).sum()
+
+
+class _BatchGroups:
+    """What the fairness losses need to know of a batch's groups: counts, shares and frequencies per stratum.
+
+    One stratum over all rows, or one per class when ``conditional`` (a
+    stratum with no row has a share of 0). Rows are weighted by
+    ``y_true["adversary_weight"]`` when given (0 leaves a row out).
+    """
+
+    def __init__(self, y_true, like, conditional):
+        self.key = y_true["adversary"]
+        self.groups = self.key.to(like.device)
+        self.weight = _row_weight(y_true, len(like), like)
+        self.weight_sum = self.weight.sum().clamp_min(_TINY)
+        if conditional:
+            labels = y_true["target"].to(like.device)
+            self.strata = nn.functional.one_hot(labels).to(like.dtype).T * self.weight[None, :]
+        else:
+            self.strata = self.weight[None, :]
+        self.onehot = nn.functional.one_hot(self.groups, like.shape[1]).to(like.dtype)
+        in_group = self.strata @ self.onehot  # (n_strata, n_groups): weighted rows
+        total = in_group.sum(dim=1, keepdim=True)
+        self.present = (in_group > 0).to(like.dtype)
+        self.inverse_in_group = self.present / in_group.clamp_min(_TINY)
+        self.inverse_total = 1.0 / total.clamp_min(_TINY)
+        self.frequency = in_group * self.inverse_total
+        self.entropy = -torch.special.xlogy(self.frequency, self.frequency).sum(dim=1)
+        self.share = total[:, 0] / self.weight_sum  # 0 for a stratum without rows
+        n_present = self.present.sum(dim=1, keepdim=True)
+        self.share_per_group = self.share[:, None] * self.present / n_present.clamp_min(1)
 
 
 # Batch standardisation of the adversary's input: floor of the standard
