@@ -658,6 +658,13 @@ class _FairNet(AdversarialNet):
         labels = y["target"].to(output.device) if isinstance(y, dict) else output.argmax(dim=1)
         return torch.cat([features, nn.functional.one_hot(labels, output.shape[1]).to(features.dtype)], dim=1)
 
+    def train_step(self, batch, **fit_params):
+        try:
+            return super().train_step(batch, **fit_params)
+        finally:
+            # The batch's groups are not kept past its step (nor pickled with the model).
+            self._groups_of_batch = None
+
     def _batch_groups(self, adversary_pred, y_true):
         """The batch's :class:`_BatchGroups`, built once per batch: both losses of a step read the same targets."""
         cached = getattr(self, "_groups_of_batch", None)

@@ -98,6 +98,12 @@ def test_same_random_state_gives_identical_predictions():
     np.testing.assert_array_equal(first, second)
 
 
+def test_no_training_batch_is_kept_in_the_fitted_model():
+    X, y, s = make_proxy_data()
+    clf = FairClassifier(**FAST).fit(X, y, sensitive_features=s)
+    assert getattr(clf.net_, "_groups_of_batch", None) is None
+
+
 def test_pickled_model_predicts_the_same():
     X, y, s = make_proxy_data()
     clf = FairClassifier(**FAST).fit(X, y, sensitive_features=s)
