@@ -562,6 +562,26 @@ def _draw_synthetic(generator, n, random_state):
     return sample[0] if isinstance(sample, tuple) else sample
 
 
+def _with_columns_of(synthetic, population):
+    """Synthetic records with the population's columns in the population's order (DataFrames only).
+
+    A generator may return its columns in another order; the encoder reads
+    columns by position, so they are put back in order, and a column missing
+    on either side is an error.
+    """
+    if not (hasattr(synthetic, "columns") and hasattr(population, "columns")):
+        return synthetic
+    expected, given = list(population.columns), list(synthetic.columns)
+    if given == expected:
+        return synthetic
+    if set(given) != set(expected) or len(given) != len(expected):
+        raise ValueError(
+            f"The generator's samples have the columns {given}, the audited records {expected}: "
+            "both must hold the same columns."
+        )
+    return synthetic[expected]
+
+
 def _as_records(X):
     """Records as the encoder reads them: DataFrames as given, sparse rows dense, images flattened."""
     if hasattr(X, "iloc"):
@@ -679,7 +699,7 @@ class DetectorAttack(_GeneratorAttack):
         self.detector = detector
 
     def fit(self, context):
-        synthetic = _draw_synthetic(context.target, self._n_synthetic(context), context.random_state)
+        synthetic = _with_columns_of(_draw_synthetic(context.target, self._n_synthetic(context), context.random_state), context.X)
         self.encoder_ = _fit_record_encoder(context.X, synthetic)
         features = np.vstack([self.encoder_.transform(_as_records(table)) for table in (context.X, synthetic)])
         labels = np.r_[np.zeros(_num_rows(context.X)), np.ones(_num_rows(synthetic))]
@@ -712,7 +732,7 @@ class DistanceAttack(_GeneratorAttack):
         self.n_synthetic = n_synthetic
 
     def fit(self, context):
-        synthetic = _draw_synthetic(context.target, self._n_synthetic(context), context.random_state)
+        synthetic = _with_columns_of(_draw_synthetic(context.target, self._n_synthetic(context), context.random_state), context.X)
         self.encoder_ = _fit_record_encoder(context.X, synthetic)
         self.neighbors_ = NearestNeighbors(n_neighbors=1).fit(self.encoder_.transform(_as_records(synthetic)))
         return self

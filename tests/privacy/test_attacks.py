@@ -193,6 +193,27 @@ def test_generator_attacks_take_dataframes_with_categorical_columns():
     assert roc_auc_score(np.r_[np.ones(100), np.zeros(100)], scores) > 0.9
 
 
+@pytest.mark.parametrize("attack", ["distance", "detector"])
+def test_generator_samples_with_columns_in_another_order_are_realigned(attack):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"age": rng.normal(40, 10, 400), "job": rng.choice(["a", "b", "c"], 400)})
+
+    class ReorderingGAN:
+        def __init__(self, columns):
+            self.columns = columns
+
+        def sample(self, n):
+            return frame.iloc[:100].sample(n=n, replace=True, random_state=0).reset_index(drop=True)[self.columns]
+
+    scores = [
+        MembershipAuditor(ReorderingGAN(columns), attack=attack, random_state=0).fit(frame.iloc[200:]).score_samples(frame.iloc[:200])
+        for columns in (["age", "job"], ["job", "age"])
+    ]
+    np.testing.assert_allclose(scores[1], scores[0])
+    with pytest.raises(ValueError, match="same columns"):
+        MembershipAuditor(ReorderingGAN(["age"]), attack=attack, random_state=0).fit(frame.iloc[200:])
+
+
 def test_a_generator_without_sample_is_rejected_before_any_training():
     class NoSample:
         discriminator_ = staticmethod(lambda X: np.zeros(len(X)))
