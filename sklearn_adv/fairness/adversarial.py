@@ -713,7 +713,8 @@ class _BatchGroups:
             self.strata = nn.functional.one_hot(labels).to(like.dtype).T * self.weight[None, :]
         else:
             self.strata = self.weight[None, :]
-        self.onehot = nn.functional.one_hot(self.groups, like.shape[1]).to(like.dtype)
+        # scatter_ rather than one_hot, which reads the codes back to check their range.
+        self.onehot = torch.zeros_like(like).scatter_(1, self.groups[:, None], 1.0)
         in_group = self.strata @ self.onehot  # (n_strata, n_groups): weighted rows
         total = in_group.sum(dim=1, keepdim=True)
         self.present = (in_group > 0).to(like.dtype)

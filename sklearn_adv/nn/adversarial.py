@@ -43,7 +43,8 @@ from sklearn_adv.nn.layers import reverse_gradient
 
 def weighted_mean(losses, weight=None):
     """Mean of per-row ``losses`` under per-row ``weight``; 0 when every weight is 0."""
-    losses = losses.reshape(len(losses), -1).mean(dim=1)
+    if losses.ndim > 1:
+        losses = losses.reshape(len(losses), -1).mean(dim=1)
     if weight is None:
         return losses.mean()
     weight = weight.to(losses.dtype)
