@@ -27,7 +27,7 @@ from sklearn.base import (
 )
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
 from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
@@ -322,7 +322,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         self._store_role_params(role_params)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sensitive_features=None):
+    def fit(self, X, y, sensitive_features=None, sample_weight=None):
         """Train the encoder and head against the adversary.
 
         Parameters
@@ -335,6 +335,11 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         sensitive_features : array-like, Series or DataFrame of shape \
                 (n_samples,) or (n_samples, n_attributes), default=None
             The protected attribute(s), when ``sensitive`` is None.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, for the label's loss and the
+            adversary's alike (a row of weight 0 is left out of both). With
+            ``balance_groups=True`` the groups are balanced on their total
+            weight. ``None``: every row weighs 1.
 
         Returns
         -------
@@ -342,6 +347,8 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
             The fitted estimator.
         """
         X_model, y, groups = self._validate_fit_data(X, y, sensitive_features)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         self.classes_, y_encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -359,13 +366,17 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         self.input_encoder_ = TabularEncoder(handle_unknown="ignore")
         X_net = self._encode_inputs(X_model, fit=True)
         targets = {"target": y_encoded.astype(np.int64), "adversary": group_codes}
+        if sample_weight is not None:
+            targets["target_weight"] = sample_weight.astype(np.float32)
         # Only the positive rows teach the adversary under equal opportunity
         # (equal true positive rates); all rows otherwise.
-        adversary_rows = (y_encoded == 1) if self.criterion == "equal_opportunity" else np.ones(len(y_encoded), dtype=bool)
+        adversary_rows = np.ones(len(y_encoded)) if sample_weight is None else sample_weight
+        if self.criterion == "equal_opportunity":
+            adversary_rows = adversary_rows * (y_encoded == 1)
         strata = y_encoded if self.criterion != "demographic_parity" else np.zeros(len(y_encoded), dtype=np.int64)
         if self.balance_groups:
             targets["adversary_weight"] = _balanced_weights(group_codes, strata, adversary_rows)
-        elif self.criterion == "equal_opportunity":
+        elif self.criterion == "equal_opportunity" or sample_weight is not None:
             targets["adversary_weight"] = adversary_rows.astype(np.float32)
 
         device = resolve_device(self.device)
@@ -749,24 +760,26 @@ def _row_weight(y_true, n_rows, like):
     return torch.ones(n_rows, device=like.device, dtype=like.dtype)
 
 
-def _balanced_weights(groups, strata, rows):
-    """Row weights under which every group weighs the same within its stratum, and each stratum keeps its rows' share.
+def _balanced_weights(groups, strata, row_weight):
+    """Row weights under which every group weighs the same within its stratum, and each stratum keeps its share.
 
-    A row of group ``g`` in stratum ``c`` gets ``n_c / (k_c * n_cg)``, with
-    ``n_c`` the stratum's selected rows, ``k_c`` the number of groups among
-    them and ``n_cg`` those of group ``g``; rows not in ``rows`` get 0.
+    A row of weight ``w`` (e.g. 1, or a sample weight) and group ``g`` in
+    stratum ``c`` gets ``w * W_c / (k_c * W_cg)``, with ``W_c`` the
+    stratum's total weight, ``k_c`` the number of groups of positive weight
+    in it and ``W_cg`` the total weight of group ``g`` in it. Rows of weight
+    0 keep 0.
 
     Examples
     --------
-    >>> _balanced_weights(np.array([0, 0, 1, 1, 1, 1]), np.zeros(6, dtype=int), np.ones(6, dtype=bool)).tolist()
+    >>> _balanced_weights(np.array([0, 0, 1, 1, 1, 1]), np.zeros(6, dtype=int), np.ones(6)).tolist()
     [1.5, 1.5, 0.75, 0.75, 0.75, 0.75]
     """
     weights = np.zeros(len(groups), dtype=np.float64)
-    for stratum in np.unique(strata[rows]):
-        selected = rows & (strata == stratum)
-        counts = np.bincount(groups[selected])
-        present = np.count_nonzero(counts)
-        weights[selected] = selected.sum() / (present * counts[groups[selected]])
+    for stratum in np.unique(strata[row_weight > 0]):
+        selected = (strata == stratum) & (row_weight > 0)
+        totals = np.bincount(groups[selected], weights=row_weight[selected])
+        present = np.count_nonzero(totals)
+        weights[selected] = row_weight[selected] * totals.sum() / (present * totals[groups[selected]])
     return weights.astype(np.float32)
 
 

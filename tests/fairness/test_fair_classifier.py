@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_adv.fairness import FairClassifier, make_tradeoff_scorer
-from sklearn_adv.fairness.adversarial import _balanced_weights, _encode_groups
+from sklearn_adv.fairness.adversarial import _balanced_weights, _encode_groups, _FairNet
 
 FAST = dict(max_epochs=3, batch_size=64, encoder__hidden_units=(8,), adversary__hidden_units=(8,), random_state=0)
 
@@ -234,17 +234,22 @@ def test_group_codes_point_back_to_each_rows_attributes(rows):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 1), st.booleans()), min_size=1, max_size=40))
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 1), st.sampled_from([0.0, 0.5, 1.0, 3.0])), min_size=1, max_size=40))
 def test_balanced_weights_give_each_group_the_same_weight_within_its_stratum(rows):
-    groups, strata, selected = (np.array(column) for column in zip(*rows))
-    weights = _balanced_weights(groups, strata, selected)
-    assert np.all(weights[~selected] == 0)
-    for stratum in np.unique(strata[selected]):
-        in_stratum = selected & (strata == stratum)
-        # The stratum keeps its number of rows, shared equally by the groups in it.
-        np.testing.assert_allclose(weights[in_stratum].sum(), in_stratum.sum(), rtol=1e-5)
+    groups, strata, row_weight = (np.array(column) for column in zip(*rows))
+    weights = _balanced_weights(groups, strata, row_weight)
+    assert np.all(weights[row_weight == 0] == 0)
+    for stratum in np.unique(strata[row_weight > 0]):
+        in_stratum = (row_weight > 0) & (strata == stratum)
+        # The stratum keeps its total weight, shared equally by the groups in it...
+        np.testing.assert_allclose(weights[in_stratum].sum(), row_weight[in_stratum].sum(), rtol=1e-5)
         per_group = [weights[in_stratum & (groups == g)].sum() for g in np.unique(groups[in_stratum])]
         np.testing.assert_allclose(per_group, per_group[0], rtol=1e-5)
+        # ... and, within a group, in proportion to the rows' own weights.
+        for g in np.unique(groups[in_stratum]):
+            rows_of_group = in_stratum & (groups == g)
+            ratio = weights[rows_of_group] / row_weight[rows_of_group]
+            np.testing.assert_allclose(ratio, ratio[0], rtol=1e-5)
 
 
 def test_balance_groups_false_weights_rows_alike():
@@ -252,6 +257,84 @@ def test_balance_groups_false_weights_rows_alike():
     clf = FairClassifier(balance_groups=False, **FAST).fit(X, y, sensitive_features=s)
     balanced = FairClassifier(**FAST).fit(X, y, sensitive_features=s)
     assert not np.allclose(clf.predict_proba(X), balanced.predict_proba(X))
+
+
+# -- sample weights -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("criterion", ["demographic_parity", "equal_opportunity"])
+@pytest.mark.parametrize("balance_groups", [True, False])
+def test_sample_weights_scaled_alike_give_the_model_of_no_weights(criterion, balance_groups):
+    X, y, s = make_proxy_data()
+    params = dict(criterion=criterion, balance_groups=balance_groups, **FAST)
+    unweighted = FairClassifier(**params).fit(X, y, sensitive_features=s)
+    weighted = FairClassifier(**params).fit(X, y, sensitive_features=s, sample_weight=np.full(len(y), 2.0))
+    np.testing.assert_allclose(weighted.predict_proba(X), unweighted.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+def test_rows_of_weight_zero_are_left_out_of_training():
+    X, y, s = make_proxy_data(n=600)
+    # Half of the rows are relabelled positive: with weight 0 they must not pull the model.
+    corrupted = np.arange(len(y)) % 2 == 0
+    y_noisy = np.where(corrupted, 1, y)
+    params = dict(FAST, max_epochs=15, adversary_weight=0.0)
+    plain = FairClassifier(**params).fit(X, y_noisy, sensitive_features=s)
+    weighted = FairClassifier(**params).fit(X, y_noisy, sensitive_features=s, sample_weight=(~corrupted).astype(float))
+    clean_accuracy = {name: np.mean(model.predict(X) == y) for name, model in (("plain", plain), ("weighted", weighted))}
+    assert clean_accuracy["weighted"] > 0.8
+    assert clean_accuracy["weighted"] > clean_accuracy["plain"] + 0.1
+
+
+@pytest.mark.parametrize("balance_groups", [True, False])
+def test_sample_weights_reach_both_losses(monkeypatch, balance_groups):
+    X, y, s = make_proxy_data()
+    sample_weight = np.random.RandomState(0).choice([0.0, 0.5, 2.0], size=len(y))
+    seen = {}
+    original_fit = _FairNet.fit
+
+    def recording_fit(net, X_net, targets, **kwargs):
+        seen.update(targets)
+        return original_fit(net, X_net, targets, **kwargs)
+
+    monkeypatch.setattr(_FairNet, "fit", recording_fit)
+    FairClassifier(balance_groups=balance_groups, **FAST).fit(X, y, sensitive_features=s, sample_weight=sample_weight)
+    np.testing.assert_allclose(seen["target_weight"], sample_weight)
+    adversary_weight = seen["adversary_weight"]
+    assert np.all(adversary_weight[sample_weight == 0] == 0)
+    for group in (0, 1):  # within a group, in proportion to the sample weights
+        rows = (s == group) & (sample_weight > 0)
+        ratio = adversary_weight[rows] / sample_weight[rows]
+        np.testing.assert_allclose(ratio, ratio[0], rtol=1e-6)
+    group_totals = [adversary_weight[s == group].sum() for group in (0, 1)]
+    if balance_groups:
+        np.testing.assert_allclose(group_totals[0], group_totals[1], rtol=1e-5)
+    else:
+        np.testing.assert_allclose(group_totals, [sample_weight[s == group].sum() for group in (0, 1)], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, message",
+    [(-np.ones(300), "Negative values in data passed to `sample_weight`"), (np.ones(299), r"sample_weight.shape == \(299,\)")],
+)
+def test_bad_sample_weights_raise(sample_weight, message):
+    X, y, s = make_proxy_data()
+    with pytest.raises(ValueError, match=message):
+        FairClassifier(**FAST).fit(X, y, sensitive_features=s, sample_weight=sample_weight)
+
+
+def test_sample_weight_is_routed_through_a_pipeline_in_grid_search():
+    X, y, s = make_proxy_data()
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make_pipeline(
+            StandardScaler().set_fit_request(sample_weight=False),
+            FairClassifier(**FAST).set_fit_request(sensitive_features=True, sample_weight=True).set_score_request(sample_weight=True),
+        )
+        search = GridSearchCV(pipe, {"fairclassifier__adversary_weight": [0.0, 1.0]}, cv=2, error_score="raise")
+        search.fit(X, y, sensitive_features=s, sample_weight=np.ones(len(y)))
+        assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+        # The weights reach FairClassifier.fit: bad ones are its error.
+        with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+            search.fit(X, y, sensitive_features=s, sample_weight=-np.ones(len(y)))
 
 
 # -- bad input, caught before training ----------------------------------------------
