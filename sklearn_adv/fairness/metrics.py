@@ -29,6 +29,7 @@ from sklearn import config_context
 from sklearn.metrics import accuracy_score, make_scorer
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import _check_sample_weight
 
 __all__ = ["FAIRNESS_METRICS", "fairness_report", "make_fairness_scorer", "make_tradeoff_scorer"]
 
@@ -64,10 +65,11 @@ def _binarize(y_true, y_pred, pos_label):
         "y_pred": ["array-like"],
         "sensitive_features": ["array-like"],
         "pos_label": [None, "boolean", str, Real],
+        "sample_weight": [None, "array-like"],
     },
     prefer_skip_nested_validation=True,
 )
-def fairness_report(y_true, y_pred, *, sensitive_features, pos_label=None):
+def fairness_report(y_true, y_pred, *, sensitive_features, pos_label=None, sample_weight=None):
     """Per-group rates and the disparities between groups, for a binary classifier.
 
     Built on :class:`fairlearn.metrics.MetricFrame`: for each group of the
@@ -87,6 +89,9 @@ def fairness_report(y_true, y_pred, *, sensitive_features, pos_label=None):
         The protected attribute(s).
     pos_label : int, bool or str, default=None
         The favourable label; ``None`` means 1 (for 0/1, -1/1 or boolean labels).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights for every rate and summary; ``count`` stays the number
+        of rows.
 
     Returns
     -------
@@ -115,21 +120,26 @@ def fairness_report(y_true, y_pred, *, sensitive_features, pos_label=None):
     0.5
     """
     y_true, y_pred = _binarize(y_true, y_pred, pos_label)
+    weighted = _weight_params(sample_weight, len(y_true))
+    rate_metrics = {
+        "selection_rate": selection_rate,
+        "true_positive_rate": partial(true_positive_rate, pos_label=1),
+        "false_positive_rate": partial(false_positive_rate, pos_label=1),
+        "accuracy": accuracy_score,
+    }
     frame = MetricFrame(
-        metrics={
-            "count": count,
-            "selection_rate": selection_rate,
-            "true_positive_rate": partial(true_positive_rate, pos_label=1),
-            "false_positive_rate": partial(false_positive_rate, pos_label=1),
-            "accuracy": accuracy_score,
-        },
+        metrics={"count": count, **rate_metrics},
         y_true=y_true,
         y_pred=y_pred,
         sensitive_features=sensitive_features,
+        sample_params={name: weighted for name in rate_metrics} if weighted else None,
     )
-    rates = [name for name in frame.by_group.columns if name != "count"]
+    rates = list(rate_metrics)
     summary = pd.Series(
-        {name: func(y_true, y_pred, sensitive_features=sensitive_features) for name, (func, _) in FAIRNESS_METRICS.items()}
+        {
+            name: func(y_true, y_pred, sensitive_features=sensitive_features, **weighted)
+            for name, (func, _) in FAIRNESS_METRICS.items()
+        }
     )
     return Bunch(
         by_group=frame.by_group,
@@ -141,7 +151,14 @@ def fairness_report(y_true, y_pred, *, sensitive_features, pos_label=None):
     )
 
 
-def _fairness_score(y_true, y_pred, *, sensitive_features=None, metric, pos_label):
+def _weight_params(sample_weight, n_rows):
+    """``{"sample_weight": weights}`` for fairlearn's metrics, or ``{}`` for unweighted rows."""
+    if sample_weight is None:
+        return {}
+    return {"sample_weight": _check_sample_weight(sample_weight, np.empty((n_rows, 0)), ensure_non_negative=True)}
+
+
+def _fairness_score(y_true, y_pred, *, sensitive_features=None, sample_weight=None, metric, pos_label):
     if sensitive_features is None:
         raise ValueError(
             "This fairness scorer needs sensitive_features: enable metadata routing "
@@ -149,14 +166,19 @@ def _fairness_score(y_true, y_pred, *, sensitive_features=None, metric, pos_labe
             "to the search's or cross-validation's fit."
         )
     y_true, y_pred = _binarize(y_true, y_pred, pos_label)
-    return FAIRNESS_METRICS[metric][0](y_true, y_pred, sensitive_features=sensitive_features)
+    weighted = _weight_params(sample_weight, len(y_true))
+    return FAIRNESS_METRICS[metric][0](y_true, y_pred, sensitive_features=sensitive_features, **weighted)
 
 
-def _tradeoff_score(y_true, y_pred, *, sensitive_features=None, metric, pos_label, base_score, penalty):
-    disparity = _fairness_score(y_true, y_pred, sensitive_features=sensitive_features, metric=metric, pos_label=pos_label)
+def _tradeoff_score(y_true, y_pred, *, sensitive_features=None, sample_weight=None, metric, pos_label, base_score, penalty):
+    disparity = _fairness_score(
+        y_true, y_pred, sensitive_features=sensitive_features, sample_weight=sample_weight, metric=metric, pos_label=pos_label
+    )
     if FAIRNESS_METRICS[metric][1]:
         disparity = 1.0 - disparity  # a ratio of 1 is perfect parity
-    return base_score(y_true, y_pred) - penalty * disparity
+    # score_func need not take weights when none are given.
+    weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
+    return base_score(y_true, y_pred, **weighted) - penalty * disparity
 
 
 def _requesting_sensitive_features(scorer):
@@ -176,7 +198,8 @@ def make_fairness_scorer(metric="demographic_parity_difference", *, pos_label=No
     ratios are returned as they are. The scorer requests
     ``sensitive_features``: with ``sklearn.set_config(enable_metadata_routing=True)``,
     ``GridSearchCV(..., scoring=...).fit(X, y, sensitive_features=s)`` passes
-    each split's sensitive features to it.
+    each split's sensitive features to it. For weighted rows, also request
+    the weights: ``scorer.set_score_request(sample_weight=True)``.
 
     Parameters
     ----------
@@ -188,7 +211,7 @@ def make_fairness_scorer(metric="demographic_parity_difference", *, pos_label=No
     Returns
     -------
     scorer : callable
-        ``scorer(estimator, X, y, sensitive_features=...)``.
+        ``scorer(estimator, X, y, sensitive_features=..., sample_weight=None)``.
 
     Examples
     --------
@@ -237,7 +260,7 @@ def make_tradeoff_scorer(metric="demographic_parity_difference", *, penalty=1.0,
     Returns
     -------
     scorer : callable
-        ``scorer(estimator, X, y, sensitive_features=...)``.
+        ``scorer(estimator, X, y, sensitive_features=..., sample_weight=None)``.
 
     Examples
     --------

@@ -53,6 +53,48 @@ def test_report_needs_pos_label_for_string_labels():
     assert report.by_group["selection_rate"].tolist() == [1.0, 1.0]
 
 
+def _weighted_and_repeated(seed=0, n=60):
+    """Labels, predictions and groups with integer row weights, and the same rows repeated by their weights."""
+    rng = np.random.RandomState(seed)
+    y_true, y_pred, groups = rng.randint(2, size=n), rng.randint(2, size=n), rng.choice(["a", "b", "c"], size=n)
+    weights = rng.randint(0, 4, size=n)
+    repeat = np.repeat(np.arange(n), weights)
+    return (y_true, y_pred, groups, weights), (y_true[repeat], y_pred[repeat], groups[repeat])
+
+
+def test_weighted_report_equals_the_report_on_rows_repeated_by_their_weights():
+    (y_true, y_pred, groups, weights), (y_rep, pred_rep, groups_rep) = _weighted_and_repeated()
+    weighted = fairness_report(y_true, y_pred, sensitive_features=groups, sample_weight=weights)
+    repeated = fairness_report(y_rep, pred_rep, sensitive_features=groups_rep)
+    rates = ["selection_rate", "true_positive_rate", "false_positive_rate", "accuracy"]
+    pd.testing.assert_frame_equal(weighted.by_group[rates], repeated.by_group[rates])
+    pd.testing.assert_series_equal(weighted.summary, repeated.summary)
+    # count stays the number of rows
+    assert weighted.by_group["count"].sum() == len(y_true)
+    unweighted = fairness_report(y_true, y_pred, sensitive_features=groups)
+    assert not np.allclose(weighted.summary, unweighted.summary)
+
+
+@pytest.mark.parametrize("make", [make_fairness_scorer, make_tradeoff_scorer])
+def test_weighted_scorers_equal_their_score_on_rows_repeated_by_their_weights(make):
+    (y_true, _, groups, weights), (y_rep, _, groups_rep) = _weighted_and_repeated(seed=1)
+    X = np.random.RandomState(2).randn(len(y_true), 2)
+    model = LogisticRegression().fit(X, y_true)
+    X_rep = X[np.repeat(np.arange(len(X)), weights)]
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = make().set_score_request(sample_weight=True)
+        weighted = scorer(model, X, y_true, sensitive_features=groups, sample_weight=weights)
+        repeated = scorer(model, X_rep, y_rep, sensitive_features=groups_rep)
+        unweighted = scorer(model, X, y_true, sensitive_features=groups)
+    assert weighted == pytest.approx(repeated)
+    assert weighted != pytest.approx(unweighted)
+
+
+def test_negative_weights_in_the_report_raise():
+    with pytest.raises(ValueError, match="Negative values"):
+        fairness_report([1, 0], [1, 1], sensitive_features=[0, 1], sample_weight=[1, -1])
+
+
 def test_fairness_scorer_without_routed_sensitive_features_names_the_fix():
     X, y, _ = make_data()
     scorer = make_fairness_scorer()
