@@ -21,7 +21,8 @@ fairness metrics read it from the test rows. In one process:
 - ``fairlearn seeded a=...``: the same, repaired: torch seeded with the
   benchmark's seed, so that its means over seeds compare with ours;
 - ``expgrad DP``: fairlearn's ExponentiatedGradient(LogisticRegression,
-  DemographicParity), the non-adversarial reference.
+  DemographicParity), the non-adversarial reference, at its default bound
+  on the DP difference (0.01) and, as ``expgrad DP<=b``, looser ones.
 
 Every network sees the same one-hot/standardised features (ours encodes the
 DataFrame itself, the same way). Reported per model: accuracy, balanced
@@ -83,9 +84,13 @@ warnings.filterwarnings("ignore", category=UserWarning)
 
 RESULTS = REPO / "benchmarks" / "results" / "bench_fair.txt"
 PLOT = REPO / "benchmarks" / "results" / "bench_fair_tradeoff.png"
-WEIGHTS = (0.1, 0.3, 1.0, 1.5, 2.0, 3.0, 10.0)
+WEIGHTS = (0.1, 0.3, 1.0, 1.25, 1.5, 2.0, 3.0, 10.0)
 HIDDEN, ADVERSARY_HIDDEN, BATCH = 64, 32, 256
 LR = 1e-3  # fairlearn's and MLPClassifier's default learning rate
+# ExponentiatedGradient's bound on the training DP difference: its default,
+# then looser ones, which trace the front of a reduction that, like ours,
+# does not read the attribute at prediction time.
+EXPGRAD_BOUNDS = (0.01, 0.03, 0.07)
 
 _lines = []
 
@@ -191,9 +196,11 @@ def run_attribute(data_dir, attribute, seeds, epochs, n_rows):
     lr = LogisticRegression(max_iter=2000)
     seconds = timed_fit(lr, E_train, y_train)
     add("LR", scores(y_test, lr.predict(E_test), s_test, seconds))
-    expgrad = ExponentiatedGradient(LogisticRegression(max_iter=2000), DemographicParity())
-    seconds = timed_fit(expgrad, E_train, y_train, sensitive_features=s_train)
-    add("expgrad DP", scores(y_test, expgrad.predict(E_test, random_state=0), s_test, seconds))
+    for bound in EXPGRAD_BOUNDS:
+        expgrad = ExponentiatedGradient(LogisticRegression(max_iter=2000), DemographicParity(difference_bound=bound))
+        seconds = timed_fit(expgrad, E_train, y_train, sensitive_features=s_train)
+        name = "expgrad DP" if bound == EXPGRAD_BOUNDS[0] else f"expgrad DP<={bound:g}"
+        add(name, scores(y_test, expgrad.predict(E_test, random_state=0), s_test, seconds))
     probes["raw features"] = [probe_auc(E_train, s_train, E_test, s_test)]
 
     # Warm-up fits on a few rows, so that one-off costs (imports, first
@@ -268,6 +275,11 @@ def report(attribute, table, spread, probes, groups):
             f"{close.loc[best].accuracy:.4f}) against half the MLP's {mlp.dp / 2:.4f}: {'met' if met else 'NOT met'}")
     else:
         say(f"Goal 2: none of our models is within 1 point of the MLP's accuracy ({mlp.accuracy:.4f}): NOT met")
+    expgrad = table[[n.startswith("expgrad") for n in table.index]]
+    expgrad_close = expgrad[expgrad.accuracy >= mlp.accuracy - 0.01]
+    say("  For reference, ExponentiatedGradient within 1 point of the MLP's accuracy: "
+        + (f"best DP {expgrad_close.dp.min():.4f} ({expgrad_close.dp.idxmin()})" if len(expgrad_close) else
+           f"none (most accurate: {expgrad.accuracy.idxmax()}, accuracy {expgrad.accuracy.max():.4f}, DP {expgrad.loc[expgrad.accuracy.idxmax()].dp:.4f})"))
     ours_time = ours_rows.loc[[n for n in ours_rows.index if n != "ours w=0"], "seconds"].mean()
     fl_time = fl_rows.seconds.mean()
     say(f"Goal 3, fit time: ours {ours_time:.1f} s, fairlearn {fl_time:.1f} s (CPU) for the same epochs and batches, ratio {ours_time / fl_time:.2f} "
@@ -292,7 +304,9 @@ def plot(results):
             ax.plot(part.dp, part.accuracy, style, label=label)
             for name, row in part.iterrows():
                 ax.annotate(name.split("=")[1], (row.dp, row.accuracy), textcoords="offset points", xytext=(4, 3), fontsize=7)
-        for name, marker in (("LR", "^"), ("MLP", "D"), ("expgrad DP", "*")):
+        expgrad = table[[n.startswith("expgrad") for n in table.index]]
+        ax.plot(expgrad.dp, expgrad.accuracy, "*-.", markersize=9, label="expgrad DP (bounds 0.01, 0.03, 0.07)")
+        for name, marker in (("LR", "^"), ("MLP", "D")):
             ax.plot(table.loc[name, "dp"], table.loc[name, "accuracy"], marker, markersize=9, linestyle="none", label=name)
         ax.set_xlabel("demographic parity difference (lower is fairer)")
         ax.set_ylabel("test accuracy")
