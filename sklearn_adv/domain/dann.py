@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_feature_names,
     _check_n_features,
+    _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -333,7 +334,7 @@ class DomainAdversarialClassifier(
     # -- fit ----------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_domain=None):
+    def fit(self, X, y, sample_domain=None, sample_weight=None):
         """Train the encoder, the label head and the domain head.
 
         Parameters
@@ -349,6 +350,13 @@ class DomainAdversarialClassifier(
             ``y``: labelled rows are source, ``-1`` rows are target. Route it
             through a Pipeline or GridSearchCV with
             ``set_fit_request(sample_domain=True)``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, for the label loss (source rows) and
+            the domain loss (all rows); a row of weight 0 is left out of
+            both. They weight the losses, not the drawing of batches: with
+            ``balance_domains=True`` each batch still holds as many source
+            rows as target rows. ``None``: every row weighs 1. Route it like
+            ``sample_domain``, with ``set_fit_request(sample_weight=True)``.
 
         Returns
         -------
@@ -363,6 +371,8 @@ class DomainAdversarialClassifier(
             )
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         unlabelled = _unlabelled_mask(y)
         is_target, domain_codes = self._check_domains(unlabelled, sample_domain, len(y))
         labels = y[~unlabelled]
@@ -371,6 +381,8 @@ class DomainAdversarialClassifier(
                 "y has no labelled row: every label is -1 (unlabelled). DANN needs class labels for the source rows."
             )
         check_classification_targets(labels)
+        if sample_weight is not None and not sample_weight[~unlabelled].any():
+            raise ValueError("sample_weight is 0 on every labelled row: the label head would have nothing to learn from.")
         if labels.dtype.kind == "O":
             labels = labels.astype(str) if all(isinstance(v, str) for v in labels) else labels
         self.classes_ = np.unique(labels)
@@ -394,16 +406,23 @@ class DomainAdversarialClassifier(
         self.in_shape_ = tuple(in_shape)
         targets = np.zeros(len(y), dtype=np.int64)
         targets[~unlabelled] = np.searchsorted(self.classes_, labels)
+        # Unlabelled (target) rows are out of the label loss; the sample
+        # weights, when given, weight both losses.
+        row_weight = np.ones(len(y)) if sample_weight is None else sample_weight
         y_net = {
             "target": targets,
             "adversary": domain_codes,
-            "target_weight": (~unlabelled).astype(np.float32),
+            "target_weight": ((~unlabelled) * row_weight).astype(np.float32),
         }
+        if sample_weight is not None:
+            y_net["adversary_weight"] = row_weight.astype(np.float32)
 
         rng = np.random.RandomState(seed_from(self.random_state))
         train_rows, valid_rows = self._split(unlabelled, targets, rng)
         with torch_seed(rng.randint(np.iinfo(np.int32).max)):
-            self.net_ = self._build_net(in_shape, device, is_target[train_rows], valid_rows, X_net, y_net, targets[train_rows])
+            self.net_ = self._build_net(
+                in_shape, device, is_target[train_rows], valid_rows, X_net, y_net, targets[train_rows], row_weight[train_rows]
+            )
             self.net_.fit(RowsDataset(_rows(X_net, train_rows), _rows(y_net, train_rows)), None)
         self.history_ = self.net_.history
         callbacks = dict(self.net_.callbacks_)
@@ -501,7 +520,7 @@ class DomainAdversarialClassifier(
         train, valid = train_test_split(labelled, test_size=n_valid, stratify=targets[labelled], random_state=rng)
         return np.sort(np.concatenate([train, rows[unlabelled]])), np.sort(valid)
 
-    def _build_net(self, in_shape, device, is_target_train, valid_rows, X_net, y_net, train_targets):
+    def _build_net(self, in_shape, device, is_target_train, valid_rows, X_net, y_net, train_targets, train_weight):
         encoder = _build_role(self.encoder, "encoder", in_shape, None, self.role_params("encoder"))
         n_features = _feature_size(encoder, in_shape)
         head = _build_role(self.head, "head", (n_features,), len(self.classes_), self.role_params("head"))
@@ -511,7 +530,12 @@ class DomainAdversarialClassifier(
         callbacks = [("anneal_lr", AnnealLR())] if self.lr_annealing else []
         if self.label_shift == "reweight" and is_target_train.any():
             callbacks.append(
-                ("label_shift", LabelShiftWeights(source=~is_target_train, labels=train_targets, n_classes=len(self.classes_)))
+                (
+                    "label_shift",
+                    LabelShiftWeights(
+                        source=~is_target_train, labels=train_targets, n_classes=len(self.classes_), row_weight=train_weight
+                    ),
+                )
             )
         kwargs = {}
         if valid_rows is not None:

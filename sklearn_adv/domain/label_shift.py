@@ -34,14 +34,15 @@ __all__ = ["estimate_class_weights", "LabelShiftWeights"]
 _CONSTRAINT_WEIGHT = 100.0
 
 
-def estimate_class_weights(source_proba, source_labels, target_proba):
+def estimate_class_weights(source_proba, source_labels, target_proba, source_weight=None, target_weight=None):
     """Class weights ``p_target(y) / p_source(y)`` matching predicted class proportions.
 
     Solves ``min ||C w - mu||^2`` over ``w >= 0`` with ``sum_y p_source(y) w[y] = 1``
     (the weighted source is a distribution; held as a heavily weighted extra
     equation, then exactly by rescaling), where ``C[i, j]`` is the mean
     over source rows of ``source_proba[:, i] * (source_labels == j)`` and
-    ``mu`` the mean of ``target_proba``.
+    ``mu`` the mean of ``target_proba`` (means, and ``p_source``, under the
+    row weights when given).
 
     Parameters
     ----------
@@ -51,6 +52,8 @@ def estimate_class_weights(source_proba, source_labels, target_proba):
         Their classes, ``0 .. n_classes - 1``.
     target_proba : ndarray of shape (n_target, n_classes)
         Predicted class probabilities of target rows.
+    source_weight, target_weight : ndarray of shape (n_source,) and (n_target,), default=None
+        Row weights (sample weights); ``None`` weights every row alike.
 
     Returns
     -------
@@ -71,9 +74,10 @@ def estimate_class_weights(source_proba, source_labels, target_proba):
     target_proba = np.asarray(target_proba, dtype=np.float64)
     n_classes = source_proba.shape[1]
     onehot = np.eye(n_classes)[np.asarray(source_labels)]
-    confusion = source_proba.T @ onehot / len(onehot)
-    target_mean = target_proba.mean(axis=0)
-    source_prior = onehot.mean(axis=0)
+    source_weight = _normalised(source_weight, len(onehot))
+    confusion = (source_proba * source_weight[:, None]).T @ onehot
+    target_mean = _normalised(target_weight, len(target_proba)) @ target_proba
+    source_prior = source_weight @ onehot
     present = source_prior > 0
     # A class absent from the source rows has no rows to weight: it keeps 0.
     confusion, prior = confusion[:, present], source_prior[present]
@@ -89,6 +93,13 @@ def estimate_class_weights(source_proba, source_labels, target_proba):
     return weights
 
 
+def _normalised(weight, n_rows):
+    """Row weights summing to 1 (uniform when ``weight`` is None or all zero)."""
+    weight = np.ones(n_rows) if weight is None else np.asarray(weight, dtype=np.float64)
+    total = weight.sum()
+    return weight / total if total > 0 else np.full(n_rows, 1.0 / max(n_rows, 1))
+
+
 class LabelShiftWeights(Callback):
     """Re-estimate the class weights of IWDAN after every epoch and apply them to the source rows.
 
@@ -96,7 +107,9 @@ class LabelShiftWeights(Callback):
     ``target_weight`` and ``adversary_weight`` in the training dataset, a
     :class:`~sklearn_adv.nn.sampling.RowsDataset`); target rows keep weight 1
     in the domain loss. New estimates enter through a moving average, as in
-    the paper's code, so that one poor epoch does not swing them.
+    the paper's code, so that one poor epoch does not swing them. With
+    ``row_weight`` (sample weights), the estimate reads the rows under those
+    weights and the class weights multiply them.
 
     Parameters
     ----------
@@ -107,6 +120,8 @@ class LabelShiftWeights(Callback):
     n_classes : int
     momentum : float, default=0.5
         Weight of the previous estimate in the moving average.
+    row_weight : ndarray of shape (n_train,) or None, default=None
+        Sample weights of the training rows; ``None``: all 1.
 
     Attributes
     ----------
@@ -115,11 +130,12 @@ class LabelShiftWeights(Callback):
         in the net's history.
     """
 
-    def __init__(self, source, labels, n_classes, momentum=0.5):
+    def __init__(self, source, labels, n_classes, momentum=0.5, row_weight=None):
         self.source = source
         self.labels = labels
         self.n_classes = n_classes
         self.momentum = momentum
+        self.row_weight = row_weight
 
     def initialize(self):
         self.weights_ = np.ones(self.n_classes)
@@ -131,10 +147,10 @@ class LabelShiftWeights(Callback):
             return
         logits = net.forward(RowsDataset(dataset_train.X), training=False)[0]
         proba = torch.softmax(logits.float(), dim=1).numpy()
-        estimate = estimate_class_weights(proba[source], self.labels[source], proba[target])
+        base = np.ones(len(source)) if self.row_weight is None else np.asarray(self.row_weight, dtype=np.float64)
+        estimate = estimate_class_weights(proba[source], self.labels[source], proba[target], base[source], base[target])
         self.weights_ = self.momentum * self.weights_ + (1.0 - self.momentum) * estimate
-        row_weights = torch.as_tensor(self.weights_, dtype=torch.float32)[torch.as_tensor(self.labels)]
-        source_rows = torch.as_tensor(source)
-        dataset_train.y["target_weight"] = torch.where(source_rows, row_weights, torch.zeros(()))
-        dataset_train.y["adversary_weight"] = torch.where(source_rows, row_weights, torch.ones(()))
+        class_weight = np.where(source, self.weights_[self.labels], 1.0)
+        dataset_train.y["target_weight"] = torch.as_tensor(np.where(source, class_weight * base, 0.0), dtype=torch.float32)
+        dataset_train.y["adversary_weight"] = torch.as_tensor(class_weight * base, dtype=torch.float32)
         net.history.record("class_weights", self.weights_.tolist())

@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sklearn_adv import DomainAdversarialClassifier, plugins
+from sklearn_adv.domain.dann import _DANNNet
 from sklearn_adv.domain import (
     domain_classifier_accuracy,
     importance_weighted_accuracy,
@@ -392,6 +393,94 @@ def test_diverging_training_stops_with_a_clear_error():
         DomainAdversarialClassifier(optimizer="sgd", lr=1e12, schedule="constant", adversary_weight=1e6, **{**TINY, "max_epochs": 20}).fit(
             X * 1e6, y
         )
+
+
+# -- sample weights ---------------------------------------------------------------------------------
+
+
+def test_sample_weights_scaled_alike_give_the_model_of_no_weights():
+    X, y, _ = _shift()
+    unweighted = DomainAdversarialClassifier(**TINY).fit(X, y)
+    weighted = DomainAdversarialClassifier(**TINY).fit(X, y, sample_weight=np.full(len(y), 3.0))
+    np.testing.assert_allclose(weighted.predict_proba(X), unweighted.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+def test_labelled_rows_of_weight_zero_are_left_out_of_training():
+    X, y, _ = _shift(n_source=200, n_target=100)
+    source = y != -1
+    # Every other source row is relabelled 1: with weight 0 it must not pull the label head.
+    corrupted = source & (np.arange(len(y)) % 2 == 0)
+    y_noisy = np.where(corrupted, 1, y)
+    params = dict(TINY, max_epochs=60, adversary_weight=0.1)
+    plain = DomainAdversarialClassifier(**params).fit(X, y_noisy)
+    weighted = DomainAdversarialClassifier(**params).fit(X, y_noisy, sample_weight=(~corrupted).astype(float))
+    clean = {name: np.mean(model.predict(X[source]) == y[source]) for name, model in (("plain", plain), ("weighted", weighted))}
+    # Over seeds 0-3: weighted 0.87-0.96, plain 0.51-0.54 (it predicts 1 almost everywhere).
+    assert clean["weighted"] > 0.8
+    assert clean["weighted"] > clean["plain"] + 0.2
+
+
+def _recorded_training_targets(monkeypatch):
+    """The training dataset's targets as the net receives them (and as callbacks leave them after fit)."""
+    seen = {}
+    original_fit = _DANNNet.fit
+
+    def recording_fit(net, dataset, y=None, **kwargs):
+        seen["y"] = dataset.y
+        return original_fit(net, dataset, y, **kwargs)
+
+    monkeypatch.setattr(_DANNNet, "fit", recording_fit)
+    return seen
+
+
+def test_sample_weights_reach_the_label_loss_and_the_domain_loss(monkeypatch):
+    X, y, _ = _shift()
+    sample_weight = np.random.RandomState(0).choice([0.0, 0.5, 2.0], size=len(y))
+    seen = _recorded_training_targets(monkeypatch)
+    DomainAdversarialClassifier(**TINY).fit(X, y, sample_weight=sample_weight)
+    unlabelled = y == -1
+    np.testing.assert_allclose(seen["y"]["target_weight"].numpy(), np.where(unlabelled, 0.0, sample_weight))
+    np.testing.assert_allclose(seen["y"]["adversary_weight"].numpy(), sample_weight)
+
+
+def test_label_shift_weights_multiply_the_sample_weights(monkeypatch):
+    rng = np.random.RandomState(0)
+    X_s, X_t = rng.randn(120, 2), rng.randn(80, 2) + 0.5
+    X, y = np.vstack([X_s, X_t]), np.r_[(X_s[:, 0] > 0).astype(int), np.full(80, -1)]
+    sample_weight = rng.choice([0.5, 1.0, 2.0], size=len(y))
+    seen = _recorded_training_targets(monkeypatch)
+    clf = DomainAdversarialClassifier(label_shift="reweight", **TINY).fit(X, y, sample_weight=sample_weight)
+    source = y != -1
+    class_weight = clf.class_weights_[np.where(source, y, 0)]
+    np.testing.assert_allclose(seen["y"]["target_weight"].numpy(), np.where(source, class_weight * sample_weight, 0.0), rtol=1e-6)
+    np.testing.assert_allclose(seen["y"]["adversary_weight"].numpy(), np.where(source, class_weight, 1.0) * sample_weight, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "make_weight, message",
+    [
+        (lambda y: -np.ones(len(y)), "Negative values in data passed to `sample_weight`"),
+        (lambda y: np.ones(len(y) - 1), r"sample_weight.shape == \(69,\)"),
+        (lambda y: (y == -1).astype(float), "sample_weight is 0 on every labelled row"),
+    ],
+)
+def test_bad_sample_weights_raise(make_weight, message):
+    X, y, _ = _shift()
+    with pytest.raises(ValueError, match=message):
+        DomainAdversarialClassifier(**TINY).fit(X, y, sample_weight=make_weight(y))
+
+
+def test_sample_weight_is_routed_through_a_pipeline_in_grid_search():
+    X, y, _ = _shift()
+    with config_context(enable_metadata_routing=True):
+        clf = DomainAdversarialClassifier(**TINY).set_fit_request(sample_weight=True).set_score_request(sample_weight=True)
+        pipe = make_pipeline(StandardScaler().set_fit_request(sample_weight=False), clf)
+        search = GridSearchCV(pipe, {"domainadversarialclassifier__adversary_weight": [0.0, 1.0]}, cv=2, error_score="raise")
+        search.fit(X, y, sample_weight=np.ones(len(y)))
+        assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+        # The weights reach the classifier's fit: bad ones are its error.
+        with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+            search.fit(X, y, sample_weight=-np.ones(len(y)))
 
 
 # -- label-free model selection ------------------------------------------------------------------

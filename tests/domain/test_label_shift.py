@@ -31,6 +31,22 @@ def test_weights_are_non_negative_and_a_class_absent_from_the_source_gets_zero()
     assert weights[0] > 1.5 and weights[1] < 0.1
 
 
+def test_integer_row_weights_count_as_repeated_rows():
+    rng = np.random.RandomState(0)
+    source_labels, target_labels = rng.randint(2, size=30), rng.randint(2, size=20)
+    source_proba = np.c_[1 - (p := rng.uniform(0.1, 0.9, 30)), p]
+    target_proba = np.c_[1 - (q := rng.uniform(0.1, 0.9, 20)), q]
+    source_weight, target_weight = rng.randint(1, 4, size=30), rng.randint(1, 4, size=20)
+    weighted = estimate_class_weights(source_proba, source_labels, target_proba, source_weight, target_weight)
+    repeated = estimate_class_weights(
+        np.repeat(source_proba, source_weight, axis=0),
+        np.repeat(source_labels, source_weight),
+        np.repeat(target_proba, target_weight, axis=0),
+    )
+    np.testing.assert_allclose(weighted, repeated, rtol=1e-9)
+    assert not np.allclose(weighted, estimate_class_weights(source_proba, source_labels, target_proba))
+
+
 def _label_shift(n=600, source_positive=0.5, target_positive=0.15, seed=0):
     """The same two Gaussian classes in both domains, in different proportions."""
     rng = np.random.RandomState(seed)
