@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export OMP_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test test-all bench docs clean
+.PHONY: demo lint test test-all bench docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,14 @@ $(VENV)/.installed-%: setup.cfg pyproject.toml $(VENV)/.torch
 demo: $(VENV)/.installed-test
 	$(PY) -m sklearn_adv.demo
 
-test: $(VENV)/.installed-test
+# ruff's rules are in pyproject.toml; the test targets lint first.
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check sklearn_adv tests benchmarks examples docs
+
+test: lint
 	$(PY) -m pytest -n 2 -q
 
-test-all: $(VENV)/.installed-test
+test-all: lint
 	$(PY) -m pytest -n 2 -q -m ""
 
 bench: $(VENV)/.installed-bench

@@ -114,7 +114,11 @@ def load(data_dir, attribute, n_rows, seed=0):
 def encoder():
     return ColumnTransformer(
         [
-            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), make_column_selector(dtype_include="category")),
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                make_column_selector(dtype_include="category"),
+            ),
             ("numeric", StandardScaler(), make_column_selector(dtype_exclude="category")),
         ]
     )
@@ -260,10 +264,12 @@ def report(attribute, table, spread, probes, groups):
         fl_rows = table[[n.startswith(prefix) for n in table.index]]
         dominated = [name for name, row in fl_rows.iterrows() if dominated_by((row.accuracy, row.dp), front)]
         undominated_ours = [
-            name for name, row in ours_rows.iterrows() if not dominated_by((row.accuracy, row.dp), zip(fl_rows.accuracy, fl_rows.dp))
+            name
+            for name, row in ours_rows.iterrows()
+            if not dominated_by((row.accuracy, row.dp), zip(fl_rows.accuracy, fl_rows.dp))
         ]
-        say(f"Goal 1, our front dominates fairlearn's ({label}): {len(dominated)} of {len(fl_rows)} fairlearn points are dominated "
-            f"by one of ours ({'met' if len(dominated) == len(fl_rows) else 'NOT met'}); ours not dominated by it: "
+        say(f"Goal 1, our front dominates fairlearn's ({label}): {len(dominated)} of {len(fl_rows)} fairlearn points are "
+            f"dominated by one of ours ({'met' if len(dominated) == len(fl_rows) else 'NOT met'}); ours not dominated by it: "
             f"{len(undominated_ours)} of {len(ours_rows)}")
     fl_rows = table[[n.startswith("fairlearn seeded") for n in table.index]]
     mlp = table.loc["MLP"]
@@ -279,11 +285,12 @@ def report(attribute, table, spread, probes, groups):
     expgrad_close = expgrad[expgrad.accuracy >= mlp.accuracy - 0.01]
     say("  For reference, ExponentiatedGradient within 1 point of the MLP's accuracy: "
         + (f"best DP {expgrad_close.dp.min():.4f} ({expgrad_close.dp.idxmin()})" if len(expgrad_close) else
-           f"none (most accurate: {expgrad.accuracy.idxmax()}, accuracy {expgrad.accuracy.max():.4f}, DP {expgrad.loc[expgrad.accuracy.idxmax()].dp:.4f})"))
+           f"none (most accurate: {expgrad.accuracy.idxmax()}, accuracy {expgrad.accuracy.max():.4f}, "
+           f"DP {expgrad.loc[expgrad.accuracy.idxmax()].dp:.4f})"))
     ours_time = ours_rows.loc[[n for n in ours_rows.index if n != "ours w=0"], "seconds"].mean()
     fl_time = fl_rows.seconds.mean()
-    say(f"Goal 3, fit time: ours {ours_time:.1f} s, fairlearn {fl_time:.1f} s (CPU) for the same epochs and batches, ratio {ours_time / fl_time:.2f} "
-        f"(goal <= 0.7: {'met' if ours_time / fl_time <= 0.7 else 'NOT met'})")
+    say(f"Goal 3, fit time: ours {ours_time:.1f} s, fairlearn {fl_time:.1f} s (CPU) for the same epochs and batches, "
+        f"ratio {ours_time / fl_time:.2f} (goal <= 0.7: {'met' if ours_time / fl_time <= 0.7 else 'NOT met'})")
     say()
 
 
@@ -332,12 +339,19 @@ def main(argv=None):
     say("Fairness benchmark: UCI Adult, train on adult.data, test on adult.test")
     say(
         f"{args.seeds} seeds, {args.epochs} epochs, batch {BATCH}, one thread; networks: {HIDDEN} hidden units, adversary "
-        f"{ADVERSARY_HIDDEN}; learning rate {LR:g} (all networks); adversary weights {WEIGHTS}; training rows: {args.rows or 'all'}"
+        f"{ADVERSARY_HIDDEN}; learning rate {LR:g} (all networks); adversary weights {WEIGHTS}; "
+        f"training rows: {args.rows or 'all'}"
     )
     say(f"Adult read from: {'the copy shipped with sklearn_adv' if data_dir is None else os.path.relpath(data_dir, REPO)}")
     say("Means over seeds (± standard deviation); DP = demographic parity difference, EO = equalized odds difference")
-    say("fairlearn's AdversarialFairnessClassifier seeds torch with 0 whatever its random_state: as shipped it runs once per weight;")
-    say("'fairlearn seeded' repairs that (torch seeded with the benchmark's seed) and runs every seed; its fit times are goal 3's")
+    say(
+        "fairlearn's AdversarialFairnessClassifier seeds torch with 0 whatever its random_state: "
+        "as shipped it runs once per weight;"
+    )
+    say(
+        "'fairlearn seeded' repairs that (torch seeded with the benchmark's seed) and runs every seed; "
+        "its fit times are goal 3's"
+    )
     say("Fit times are CPU seconds of the process (one thread each), on a shared machine: compare the ratio within this run")
     say()
     results = {}

@@ -200,7 +200,11 @@ def _models():
         return ColumnTransformer(
             [
                 ("num", numeric, make_column_selector(dtype_include="number")),
-                ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), make_column_selector(dtype_exclude="number")),
+                (
+                    "cat",
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                    make_column_selector(dtype_exclude="number"),
+                ),
             ]
         )
 
@@ -264,7 +268,10 @@ def run_tables(data_dir, ctgan_epochs, quick, seed=0):
             say(f"{name:<14} {t['epochs']:>6} {t['fit_s']:>8.1f} {t['preprocess_s']:>9.1f} {t['per_epoch_s']:>8.2f} "
                 f"{t['per_epoch_s'] / ct['per_epoch_s']:>6.2f} {t['sample_rows_s']:>14,.0f}")
         else:
-            say(f"{name:<14} {'-':>6} {t['fit_s']:>8.1f} {'-':>9} {'-':>8} {'-':>6} {t['sample_rows_s']:>14,.0f}  (fit_resample, rows/s)")
+            say(
+                f"{name:<14} {'-':>6} {t['fit_s']:>8.1f} {'-':>9} {'-':>8} {'-':>6} {t['sample_rows_s']:>14,.0f}"
+                "  (fit_resample, rows/s)"
+            )
     say()
 
     say("Utility on adult.test: ROC AUC / macro F1")
@@ -282,7 +289,10 @@ def run_tables(data_dir, ctgan_epochs, quick, seed=0):
     say()
 
     say("Memorization and fidelity (5,000 synthetic and 5,000 test rows against all training rows; reference = adult.test rows)")
-    say(f"{'method':<14} {'DCR ratio':>9} {'DCR 5% ratio':>12} {'exact copies':>12} {'detector AUC':>12} {'marginal d':>10} {'corr diff':>9}")
+    say(
+        f"{'method':<14} {'DCR ratio':>9} {'DCR 5% ratio':>12} {'exact copies':>12} {'detector AUC':>12} "
+        f"{'marginal d':>10} {'corr diff':>9}"
+    )
     quality = {}
     holdout = X_test.reset_index(drop=True)
     for name in ("GANAugmenter", "CTGAN", "SMOTENC"):
@@ -315,12 +325,15 @@ def run_images(quick, seeds):
         return model.score(X_test.reshape(len(X_test), -1) / 16.0, y_test)
 
     real_acc, syn_acc = accuracy(X_train, y_train), accuracy(syn, syn_y)
-    report = quality_report(X_train, syn, X_test, y_train=y_train, y_synthetic=syn_y, sections=["memorization", "diversity", "fidelity"])
+    report = quality_report(
+        X_train, syn, X_test, y_train=y_train, y_synthetic=syn_y, sections=["memorization", "diversity", "fidelity"]
+    )
     q = report.set_index("metric")
     say(f"  fit {epochs} epochs: {fit_s:.1f} s; LogisticRegression accuracy on the test images: "
         f"trained on real {real_acc:.3f}, on synthetic only {syn_acc:.3f}")
     say(f"  DCR ratio {q.loc['DCR ratio (median)', 'value']:.2f}, exact copies {q.loc['exact copy fraction', 'value']:.4f}, "
-        f"detector AUC {q.loc['detector ROC AUC', 'value']:.3f}, birthday support ratio {q.loc['birthday support ratio', 'value']:.2f}")
+        f"detector AUC {q.loc['detector ROC AUC', 'value']:.3f}, "
+        f"birthday support ratio {q.loc['birthday support ratio', 'value']:.2f}")
     _plot_digits(gan, X_train)
 
     n_small = 200
@@ -332,11 +345,17 @@ def run_images(quick, seeds):
         without.append(accuracy(X_small, y_small))
         with_gan.append(accuracy(np.concatenate([X_small, extra]), np.r_[y_small, extra_y]))
     diff = np.array(with_gan) - np.array(without)
-    say(f"  {n_small} labelled digits, {len(seeds)} seeds: LogisticRegression accuracy {np.mean(without):.3f} ± {np.std(without):.3f} "
-        f"without, {np.mean(with_gan):.3f} ± {np.std(with_gan):.3f} with 1,000 GAN digits "
+    say(f"  {n_small} labelled digits, {len(seeds)} seeds: LogisticRegression accuracy {np.mean(without):.3f} "
+        f"± {np.std(without):.3f} without, {np.mean(with_gan):.3f} ± {np.std(with_gan):.3f} with 1,000 GAN digits "
         f"(paired difference {diff.mean():+.3f} ± {diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0:.3f} s.e.)")
     say()
-    return {"real": real_acc, "synthetic": syn_acc, "small_without": np.mean(without), "small_with": np.mean(with_gan), "diff": diff}
+    return {
+        "real": real_acc,
+        "synthetic": syn_acc,
+        "small_without": np.mean(without),
+        "small_with": np.mean(with_gan),
+        "diff": diff,
+    }
 
 
 def _plot_digits(gan, X_train):

@@ -297,7 +297,10 @@ def report_throughput(n_rows, results, input_bytes, rows_returned):
             f"{n_rows:>9,} {name:<44} {n_new:>9,} {seconds:7.2f} {speed:>12,.0f} {speed / ref_speed:7.2f} "
             f"{peak / 2**20:9.0f} {peak / input_bytes:7.1f}"
         )
-    say(f"{'':>9} (ours returned {rows_returned:,} rows: the {n_rows:,} originals, then each mixed row once, or twice when its two labels differ)")
+    say(
+        f"{'':>9} (ours returned {rows_returned:,} rows: the {n_rows:,} originals, "
+        "then each mixed row once, or twice when its two labels differ)"
+    )
 
 
 # --------------------------------------------------------------------------

@@ -167,7 +167,7 @@ def _summary(scores):
 
 def _format(datasets, methods, seeds, rows):
     lines = []
-    for data_name, (X, y) in datasets.items():
+    for data_name, (X, _) in datasets.items():
         base = _summary(rows[data_name, methods[0][0]])
         lines.append(f"{data_name}: {len(X)} images of {X.shape[1]}x{X.shape[2]}, {len(seeds)} seeds")
         lines.append(

@@ -75,8 +75,12 @@ INSTANCE_FACTORIES = {"MembershipAuditor": _membership_auditor}
 # scikit-learn / imbalanced-learn checks that an estimator fails on purpose, with the reason.
 EXPECTED_FAILED_CHECKS = {
     "GANAugmenter": {
-        "check_do_not_raise_errors_in_init_or_set_params": "the check passes the **role_params catch-all by its name; only role-prefixed keys (generator__...) are accepted",
-        "check_samplers_multiclass_ova": "the GAN conditions on one class label per row; one-hot (label-binarized) y is not accepted",
+        "check_do_not_raise_errors_in_init_or_set_params": (
+            "the check passes the **role_params catch-all by its name; only role-prefixed keys (generator__...) are accepted"
+        ),
+        "check_samplers_multiclass_ova": (
+            "the GAN conditions on one class label per row; one-hot (label-binarized) y is not accepted"
+        ),
         **{
             check: "a sampler refuses fit_transform, so that a plain sklearn Pipeline fails loudly"
             for check in (
@@ -103,14 +107,27 @@ EXPECTED_FAILED_CHECKS = {
         },
     },
     "DomainAdversarialClassifier": {
-        "check_classifiers_classes": "y == -1 marks unlabelled target rows (scikit-learn's semi-supervised convention), so -1 cannot be a class",
-        "check_do_not_raise_errors_in_init_or_set_params": "the check passes the **role_params catch-all by its name; only role-prefixed keys (encoder__...) are accepted",
-        "check_sample_weight_equivalence_on_dense_data": "trained by minibatch SGD: a row of weight 2 is one row in one batch, not two rows that may fall in two batches",
+        "check_classifiers_classes": (
+            "y == -1 marks unlabelled target rows (scikit-learn's semi-supervised convention), so -1 cannot be a class"
+        ),
+        "check_do_not_raise_errors_in_init_or_set_params": (
+            "the check passes the **role_params catch-all by its name; only role-prefixed keys (encoder__...) are accepted"
+        ),
+        "check_sample_weight_equivalence_on_dense_data": (
+            "trained by minibatch SGD: a row of weight 2 is one row in one batch, not two rows that may fall in two batches"
+        ),
     },
     "FairClassifier": {
-        "check_do_not_raise_errors_in_init_or_set_params": "the check passes the **role_params catch-all by its name; only role-prefixed keys (encoder__...) are accepted",
-        "check_classifiers_train": "with sensitive=0 the model sees one of the check's two blob features and is trained to hide the other, so it cannot reach 0.83 accuracy",
-        "check_sample_weight_equivalence_on_dense_data": "trained by minibatch SGD: a row of weight 2 is one row in one batch, not two rows that may fall in two batches",
+        "check_do_not_raise_errors_in_init_or_set_params": (
+            "the check passes the **role_params catch-all by its name; only role-prefixed keys (encoder__...) are accepted"
+        ),
+        "check_classifiers_train": (
+            "with sensitive=0 the model sees one of the check's two blob features and is trained to hide the other, "
+            "so it cannot reach 0.83 accuracy"
+        ),
+        "check_sample_weight_equivalence_on_dense_data": (
+            "trained by minibatch SGD: a row of weight 2 is one row in one batch, not two rows that may fall in two batches"
+        ),
     },
 }
 

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from imblearn.utils.estimator_checks import parametrize_with_checks as parametrize_with_sampler_checks
+from instances import EXPECTED_FAILED_CHECKS, FIT_DATA, INSTANCE_FACTORIES, QUICK_PARAMS, SKIP_OWN_CHECKS
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sklearn_adv
-from instances import EXPECTED_FAILED_CHECKS, FIT_DATA, INSTANCE_FACTORIES, QUICK_PARAMS, SKIP_OWN_CHECKS
 
 
 def _public_estimators():

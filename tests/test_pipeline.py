@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 import sklearn.pipeline
+from imblearn.over_sampling import RandomOverSampler
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
-from imblearn.over_sampling import RandomOverSampler
 
 from sklearn_adv import MixupTransformer
 from sklearn_adv.pipeline import Pipeline, make_pipeline

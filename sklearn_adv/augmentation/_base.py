@@ -1,7 +1,7 @@
 """What every sampler of the package shares: the fit-only contract and pipeline guard."""
 
-from sklearn.base import OneToOneFeatureMixin
 from imblearn.utils._tags import InputTags, SamplerTags, Tags
+from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils import TransformerTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 

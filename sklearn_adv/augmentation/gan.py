@@ -684,7 +684,6 @@ def _training_by_sampling(real, cond_spans, codes, n_classes):
     frequency, then a row with that category; the train step then draws the
     row's conditioning column with probability proportional to its term.
     """
-    n = len(real)
     terms = []
     for start, stop in cond_spans:
         category = real[:, start:stop].argmax(axis=1)

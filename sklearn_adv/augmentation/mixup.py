@@ -304,7 +304,11 @@ def _stack_like(original, validated, new):
         return pd.concat([original, new], ignore_index=True)
     if isinstance(original, pd.Series):
         return pd.concat([original, pd.Series(new, name=original.name)], ignore_index=True)
-    stacked = np.concatenate([np.asarray(validated).reshape((len(validated), *np.shape(new)[1:])), new]) if len(new) else np.asarray(validated)
+    stacked = (
+        np.concatenate([np.asarray(validated).reshape((len(validated), *np.shape(new)[1:])), new])
+        if len(new)
+        else np.asarray(validated)
+    )
     if isinstance(original, list):
         return stacked.tolist()
     if not isinstance(original, list) and np.ndim(original) == 2 and stacked.ndim == 1 and np.shape(original)[1] == 1:

@@ -199,7 +199,8 @@ def _memorization(train, synth, holdout, E_train, E_synth, E_holdout):
     ]
     if E_holdout is not None:
         rows.append(_row("memorization", "DCR ratio (median)", _ratio(np.median(dcr_synth), np.median(dcr_holdout)), 1.0,
-                         "median DCR of synthetic rows over that of holdout rows; below 1: closer to the training rows than fresh data"))
+                         "median DCR of synthetic rows over that of holdout rows; below 1: "
+                         "closer to the training rows than fresh data"))
         rows.append(_row("memorization", "DCR ratio (5th percentile)",
                          _ratio(np.percentile(dcr_synth, 5), np.percentile(dcr_holdout, 5)), 1.0,
                          "the same for the closest 5% of rows, where copies show first"))
@@ -286,7 +287,8 @@ def _diversity(X_train, X_synthetic, E_train, E_synth, y_train, y_synthetic, rng
     if y_train is not None and y_synthetic is not None:
         classes = np.unique(np.asarray(y_train))
         present = np.isin(classes, np.asarray(y_synthetic))
-        rows.append(_row("diversity", "class coverage", present.mean(), 1.0, "share of the training classes present in the synthetic labels"))
+        rows.append(_row("diversity", "class coverage", present.mean(), 1.0,
+                         "share of the training classes present in the synthetic labels"))
     if isinstance(X_train, pd.DataFrame):
         total, covered, rare_total, rare_covered = 0, 0, 0, 0
         for column in _categorical_columns(X_train):
@@ -540,7 +542,9 @@ def plot_image_neighbours(X_train, X_synthetic, n_images=8, n_neighbours=2, imag
     train = _as_images(X_train, image_shape)
     synth = _as_images(X_synthetic, image_shape)[:n_images]
     scaler = _ImageScaler().fit(train)
-    distances, indices = NearestNeighbors(n_neighbors=n_neighbours).fit(scaler.transform(train)).kneighbors(scaler.transform(synth))
+    distances, indices = (
+        NearestNeighbors(n_neighbors=n_neighbours).fit(scaler.transform(train)).kneighbors(scaler.transform(synth))
+    )
     vmin, vmax = float(train.min()), float(train.max())
     fig, axes = plt.subplots(1 + n_neighbours, len(synth), figsize=(1.2 * len(synth), 1.3 * (1 + n_neighbours)), squeeze=False)
     for j, image in enumerate(synth):

@@ -1,6 +1,5 @@
 """Transformation-invariant k-means for images (TICKMeans)."""
 
-import math
 import time
 from numbers import Integral, Real
 
@@ -830,7 +829,7 @@ def _lloyd(X, xx, bank, centers, max_iter, tol, gram):
     lower = np.sqrt(_second_smallest(assignment.per_cluster))
     previous = np.inf
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (read after the loop)
         inertia = float(assignment.best.sum())
         if np.isfinite(previous) and previous - inertia <= tol * abs(previous):
             break

@@ -70,7 +70,11 @@ def _adult_rows(n_labelled=2000):
         encode = lambda: ColumnTransformer(  # noqa: E731
             [
                 ("num", StandardScaler(), make_column_selector(dtype_include="number")),
-                ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), make_column_selector(dtype_exclude="number")),
+                (
+                    "cat",
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                    make_column_selector(dtype_exclude="number"),
+                ),
             ]
         )
         mixed = make_pipeline(encode(), MixupTransformer(alpha=ALPHA, random_state=seed), LogisticRegression(max_iter=2000))

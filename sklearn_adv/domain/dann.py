@@ -715,7 +715,10 @@ def _unlabelled_mask(y):
     if y.dtype.kind == "b":
         return np.zeros(len(y), dtype=bool)
     return np.fromiter(
-        (isinstance(v, (int, float, np.integer, np.floating, str)) and not isinstance(v, bool) and str(v) in ("-1", "-1.0") for v in y),
+        (
+            isinstance(v, (int, float, np.integer, np.floating, str)) and not isinstance(v, bool) and str(v) in ("-1", "-1.0")
+            for v in y
+        ),
         dtype=bool,
         count=len(y),
     )

@@ -74,10 +74,12 @@ def estimate_class_weights(source_proba, source_labels, target_proba, source_wei
     target_proba = np.asarray(target_proba, dtype=np.float64)
     n_classes = source_proba.shape[1]
     onehot = np.eye(n_classes)[np.asarray(source_labels)]
-    source_weight = _normalised(source_weight, len(onehot))
-    confusion = (source_proba * source_weight[:, None]).T @ onehot
-    target_mean = _normalised(target_weight, len(target_proba)) @ target_proba
-    source_prior = source_weight @ onehot
+    source_weight = _row_weights(source_weight, len(onehot))
+    target_weight = _row_weights(target_weight, len(target_proba))
+    # Weighted means; with unit weights, the plain means to the last bit.
+    confusion = (source_proba * source_weight[:, None]).T @ onehot / source_weight.sum()
+    target_mean = (target_proba * target_weight[:, None]).sum(axis=0) / target_weight.sum()
+    source_prior = (onehot * source_weight[:, None]).sum(axis=0) / source_weight.sum()
     present = source_prior > 0
     # A class absent from the source rows has no rows to weight: it keeps 0.
     confusion, prior = confusion[:, present], source_prior[present]
@@ -93,11 +95,10 @@ def estimate_class_weights(source_proba, source_labels, target_proba, source_wei
     return weights
 
 
-def _normalised(weight, n_rows):
-    """Row weights summing to 1 (uniform when ``weight`` is None or all zero)."""
-    weight = np.ones(n_rows) if weight is None else np.asarray(weight, dtype=np.float64)
-    total = weight.sum()
-    return weight / total if total > 0 else np.full(n_rows, 1.0 / max(n_rows, 1))
+def _row_weights(weight, n_rows):
+    """Row weights as floats: all 1 when ``weight`` is None or sums to 0."""
+    weight = None if weight is None else np.asarray(weight, dtype=np.float64)
+    return np.ones(n_rows) if weight is None or not weight.sum() > 0 else weight
 
 
 class LabelShiftWeights(Callback):

@@ -389,13 +389,17 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
     def _build_net(self, n_inputs, device):
         """The skorch net: encoder + head as the main module, against the adversary."""
         n_classes, n_groups = len(self.classes_), len(self.sensitive_groups_)
-        encoder = build_network(self.encoder, (n_inputs,), None, **_with_defaults(self.encoder, self.role_params("encoder"), hidden_units=(64,)))
+        encoder = build_network(
+            self.encoder, (n_inputs,), None, **_with_defaults(self.encoder, self.role_params("encoder"), hidden_units=(64,))
+        )
         n_representation = getattr(encoder, "out_features", None)
         if n_representation is None:
             raise TypeError(
                 f"The encoder {type(encoder).__name__} must expose the size of its output as `out_features`."
             )
-        head = build_network(self.head, (n_representation,), n_classes, **_with_defaults(self.head, self.role_params("head"), hidden_units=()))
+        head = build_network(
+            self.head, (n_representation,), n_classes, **_with_defaults(self.head, self.role_params("head"), hidden_units=())
+        )
         conditional = self.criterion != "demographic_parity"
         n_adversary_in = (n_representation if self.adversary_reads == "representation" else n_classes) + (
             n_classes if conditional else 0
@@ -687,7 +691,9 @@ class _FairNet(AdversarialNet):
         """Cross-entropy plus LAFTR's group-balanced error of the adversary."""
         batch = self._batch_groups(adversary_pred, y_true)
         log_proba = torch.log_softmax(adversary_pred, dim=1)
-        cross_entropy = (nn.functional.nll_loss(log_proba, batch.groups, reduction="none") * batch.weight).sum() / batch.weight_sum
+        cross_entropy = (
+            (nn.functional.nll_loss(log_proba, batch.groups, reduction="none") * batch.weight).sum() / batch.weight_sum
+        )
         miss = 1.0 - (log_proba.exp() * batch.onehot).sum(dim=1)  # probability not given to each row's own group
         # Per stratum and group: mean miss; averaged over the groups present, weighted by the strata's shares.
         group_error = (batch.strata @ (miss[:, None] * batch.onehot)) * batch.inverse_in_group

@@ -73,7 +73,7 @@ def fused_adam_options(device="cpu"):
     return {"fused": True} if _has_fused_adam(torch.device(resolve_device(device)).type) else {}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _has_fused_adam(device_type):
     if device_type not in ("cpu", "cuda"):
         return False

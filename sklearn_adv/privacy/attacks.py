@@ -89,7 +89,9 @@ def _class_index(classes, y):
     index = np.clip(index, 0, len(classes) - 1)
     if not np.array_equal(classes[index], y):
         unseen = np.setdiff1d(y, classes)
-        raise ValueError(f"y contains labels {unseen[:5].tolist()} that the target does not know; its classes are {classes[:10].tolist()}.")
+        raise ValueError(
+            f"y contains labels {unseen[:5].tolist()} that the target does not know; its classes are {classes[:10].tolist()}."
+        )
     return index
 
 
@@ -504,7 +506,10 @@ def _rmia_score(log_ratio, sorted_population, gamma):
     return dominated + 1e-9 * expit(threshold)
 
 
-def _choose_offline_a(ref, out, grid=np.linspace(0.0, 1.0, 11)):
+_OFFLINE_A_GRID = np.linspace(0.0, 1.0, 11)
+
+
+def _choose_offline_a(ref, out, grid=_OFFLINE_A_GRID):
     """Offline ``a`` that best attacks one reference model with the others.
 
     Each reference model in turn plays the target; the remaining models give

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context, clone
-from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval

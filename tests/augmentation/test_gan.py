@@ -234,7 +234,7 @@ def test_discriminator_and_its_optimizer_are_registered_for_devices_and_pickling
     assert restored.generator_ is restored.net_.module_
     assert restored.discriminator_.module is restored.net_.discriminator_
     with pytest.raises(AttributeError):
-        GANAugmenter().generator_
+        _ = GANAugmenter().generator_
 
 
 def test_discriminator_scores_records_with_categories_unseen_in_fit(fitted):

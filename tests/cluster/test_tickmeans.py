@@ -9,9 +9,9 @@ import pytest
 import torch
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
-from skorch.callbacks import Callback
 from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
+from skorch.callbacks import Callback
 
 from sklearn_adv import TICKMeans, plugins
 from sklearn_adv.cluster.tickmeans import _warp_matrix

@@ -14,13 +14,13 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sklearn_adv import DomainAdversarialClassifier, plugins
-from sklearn_adv.domain.dann import _DANNNet
 from sklearn_adv.domain import (
     domain_classifier_accuracy,
     importance_weighted_accuracy,
     plot_domain_features,
     target_entropy_score,
 )
+from sklearn_adv.domain.dann import _DANNNet
 from sklearn_adv.nn import MLP
 
 TINY = dict(max_epochs=2, batch_size=16, encoder__hidden_units=(8,), domain_head__hidden_units=(8,), random_state=0)
@@ -390,9 +390,9 @@ def _fit_with_optimizer_params(clf, X, y, params):
 def test_diverging_training_stops_with_a_clear_error():
     X, y, _ = _shift()
     with pytest.raises(FloatingPointError, match="diverged"):
-        DomainAdversarialClassifier(optimizer="sgd", lr=1e12, schedule="constant", adversary_weight=1e6, **{**TINY, "max_epochs": 20}).fit(
-            X * 1e6, y
-        )
+        DomainAdversarialClassifier(
+            optimizer="sgd", lr=1e12, schedule="constant", adversary_weight=1e6, **{**TINY, "max_epochs": 20}
+        ).fit(X * 1e6, y)
 
 
 # -- sample weights ---------------------------------------------------------------------------------
@@ -453,7 +453,9 @@ def test_label_shift_weights_multiply_the_sample_weights(monkeypatch):
     source = y != -1
     class_weight = clf.class_weights_[np.where(source, y, 0)]
     np.testing.assert_allclose(seen["y"]["target_weight"].numpy(), np.where(source, class_weight * sample_weight, 0.0), rtol=1e-6)
-    np.testing.assert_allclose(seen["y"]["adversary_weight"].numpy(), np.where(source, class_weight, 1.0) * sample_weight, rtol=1e-6)
+    np.testing.assert_allclose(
+        seen["y"]["adversary_weight"].numpy(), np.where(source, class_weight, 1.0) * sample_weight, rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize(

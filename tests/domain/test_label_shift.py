@@ -33,7 +33,7 @@ def test_weights_are_non_negative_and_a_class_absent_from_the_source_gets_zero()
 
 def test_integer_row_weights_count_as_repeated_rows():
     rng = np.random.RandomState(0)
-    source_labels, target_labels = rng.randint(2, size=30), rng.randint(2, size=20)
+    source_labels = rng.randint(2, size=30)
     source_proba = np.c_[1 - (p := rng.uniform(0.1, 0.9, 30)), p]
     target_proba = np.c_[1 - (q := rng.uniform(0.1, 0.9, 20)), q]
     source_weight, target_weight = rng.randint(1, 4, size=30), rng.randint(1, 4, size=20)

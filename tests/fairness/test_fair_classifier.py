@@ -9,10 +9,10 @@ import sklearn
 from fairlearn.metrics import demographic_parity_difference
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from skorch.callbacks import Callback
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 
 from sklearn_adv.fairness import FairClassifier, make_tradeoff_scorer
 from sklearn_adv.fairness.adversarial import _balanced_weights, _encode_groups, _FairNet
@@ -327,7 +327,9 @@ def test_sample_weight_is_routed_through_a_pipeline_in_grid_search():
     with sklearn.config_context(enable_metadata_routing=True):
         pipe = make_pipeline(
             StandardScaler().set_fit_request(sample_weight=False),
-            FairClassifier(**FAST).set_fit_request(sensitive_features=True, sample_weight=True).set_score_request(sample_weight=True),
+            FairClassifier(**FAST)
+            .set_fit_request(sensitive_features=True, sample_weight=True)
+            .set_score_request(sample_weight=True),
         )
         search = GridSearchCV(pipe, {"fairclassifier__adversary_weight": [0.0, 1.0]}, cv=2, error_score="raise")
         search.fit(X, y, sensitive_features=s, sample_weight=np.ones(len(y)))

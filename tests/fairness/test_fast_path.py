@@ -70,7 +70,10 @@ def test_vectorised_losses_equal_their_per_stratum_definition(conditional, n_gro
     generator = torch.Generator().manual_seed(n_groups + 10 * conditional + 100 * positives_only)
     pred = torch.randn(40, n_groups, generator=generator, requires_grad=True)
     # Group n_groups - 1 is absent from the batch: the losses skip empty groups.
-    y = {"adversary": torch.randint(n_groups - 1, (40,), generator=generator), "target": torch.randint(3, (40,), generator=generator)}
+    y = {
+        "adversary": torch.randint(n_groups - 1, (40,), generator=generator),
+        "target": torch.randint(3, (40,), generator=generator),
+    }
     if positives_only:
         y["adversary_weight"] = (y["target"] == 1).float()
     net = bare_net(conditional)
@@ -122,6 +125,8 @@ def test_alternating_step_fools_the_updated_adversary_and_leaves_it_no_gradient(
     # The main module's gradient is that of its objective against the adversary as updated.
     output, representation = net.module_(Xb)
     adversary_pred = net.adversary_(net.adversary_input(output, representation, yb))
-    objective = net.get_loss((output, representation), yb) + net.current_adversary_weight() * net.get_fooling_loss(adversary_pred, yb)
+    objective = (
+        net.get_loss((output, representation), yb) + net.current_adversary_weight() * net.get_fooling_loss(adversary_pred, yb)
+    )
     for parameter, expected in zip(main_params, torch.autograd.grad(objective, main_params)):
         torch.testing.assert_close(parameter.grad, expected, rtol=1e-5, atol=1e-6)

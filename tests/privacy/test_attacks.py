@@ -206,7 +206,9 @@ def test_generator_samples_with_columns_in_another_order_are_realigned(attack):
             return frame.iloc[:100].sample(n=n, replace=True, random_state=0).reset_index(drop=True)[self.columns]
 
     scores = [
-        MembershipAuditor(ReorderingGAN(columns), attack=attack, random_state=0).fit(frame.iloc[200:]).score_samples(frame.iloc[:200])
+        MembershipAuditor(ReorderingGAN(columns), attack=attack, random_state=0)
+        .fit(frame.iloc[200:])
+        .score_samples(frame.iloc[:200])
         for columns in (["age", "job"], ["job", "age"])
     ]
     np.testing.assert_allclose(scores[1], scores[0])
