@@ -27,7 +27,7 @@ from sklearn.base import (
 )
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
 from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
@@ -70,8 +70,10 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         Columns of ``X`` holding the protected attribute(s): names for a
         DataFrame, positions for an array. They are removed from the inputs
         of the model and become the adversary's targets. At prediction time
-        ``X`` has the same columns as in ``fit``; those columns are not read.
-        ``None``: pass ``sensitive_features`` to :meth:`fit` instead.
+        ``X`` holds the same columns as in ``fit`` (the sensitive ones are
+        not read) or, for a DataFrame, only the other columns, in the same
+        order: a model in production needs no protected attribute. ``None``: pass
+        ``sensitive_features`` to :meth:`fit` instead.
 
     criterion : {"demographic_parity", "equalized_odds", "equal_opportunity"}, \
             default="demographic_parity"
@@ -545,12 +547,36 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
 
     def _validate_predict_data(self, X):
         check_is_fitted(self)
+        if self._lacks_sensitive_columns(X):
+            # Only the model's own columns: nothing to split off.
+            if _is_mixed_frame(X):
+                _check_frame(X)
+                return self._encode_inputs(X)
+            return self._encode_inputs(check_array(X, dtype=[np.float64, np.float32]))
         if _is_mixed_frame(X):
             validate_data(self, X, skip_check_array=True, reset=False)
             _check_frame(X)
         else:
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return self._encode_inputs(self._split_sensitive(X)[0])
+
+    def _lacks_sensitive_columns(self, X):
+        """Whether DataFrame ``X`` holds the model's columns only: those of fit without the sensitive ones, in order.
+
+        Raises when it has neither those columns nor all the columns of fit.
+        Only named columns tell which are missing: an array must have every
+        column of fit.
+        """
+        if self.sensitive is None or not (hasattr(self, "feature_names_in_") and hasattr(X, "columns")):
+            return False
+        columns = [str(column) for column in X.columns]
+        model_columns = np.delete(self.feature_names_in_, self._sensitive_positions()).tolist()
+        if columns not in (model_columns, self.feature_names_in_.tolist()):
+            raise ValueError(
+                f"X must have the columns seen in fit, {self.feature_names_in_.tolist()}, or the same without "
+                f"the sensitive column(s), {model_columns}, in that order; got {columns}."
+            )
+        return columns == model_columns
 
     def _forward(self, X):
         """Logits and representation, as float32 numpy arrays (the network's precision)."""

@@ -167,6 +167,37 @@ def test_sensitive_column_is_not_read_at_prediction_time():
     assert list(clf.feature_names_in_) == list(frame.columns)
 
 
+def test_prediction_needs_no_sensitive_column():
+    frame, y = make_frame()
+    clf = FairClassifier("sex", **FAST).fit(frame, y)
+    without = frame.drop(columns="sex")
+    np.testing.assert_array_equal(clf.predict_proba(without), clf.predict_proba(frame))
+    np.testing.assert_array_equal(clf.transform(without), clf.transform(frame))
+
+
+@pytest.mark.parametrize(
+    "columns, message",
+    [
+        (["proxy", "a", "b", "job", "city"], "or the same without the sensitive column"),  # c is missing too
+        (["a", "proxy", "b", "c", "job", "city"], "in that order"),
+        (["a", "proxy", "b", "c", "job", "city", "sex"], "in that order"),
+    ],
+)
+def test_prediction_without_the_sensitive_column_still_checks_the_others(columns, message):
+    frame, y = make_frame()
+    clf = FairClassifier("sex", **FAST).fit(frame, y)
+    with pytest.raises(ValueError, match=message):
+        clf.predict(frame[columns])
+
+
+def test_an_array_without_the_sensitive_column_raises():
+    # Without names, a missing column cannot be told from another: arrays keep every column of fit.
+    X, y, s = make_proxy_data()
+    clf = FairClassifier(sensitive=[0], **FAST).fit(np.c_[s, X], y)
+    with pytest.raises(ValueError, match="X has 4 features, but FairClassifier is expecting 5 features"):
+        clf.predict(X)
+
+
 def test_sensitive_column_and_fit_parameter_train_the_same_model():
     frame, y = make_frame()
     by_column = FairClassifier("sex", **FAST).fit(frame, y)
