@@ -28,7 +28,14 @@ class SamplerMixin(OneToOneFeatureMixin):
     def transform(self, X):
         """Return ``X`` unchanged: new rows are made during fit only."""
         check_is_fitted(self)
-        validate_data(self, X, reset=False, dtype=None, allow_nd=True)
+        if hasattr(X, "columns") and hasattr(X, "dtypes"):
+            # A DataFrame's columns are checked, not its values: any frame
+            # that fit_resample takes (categories with missing values
+            # included) passes through.
+            validate_data(self, X, reset=False, skip_check_array=True)
+        else:
+            allow_nan = self.__sklearn_tags__().input_tags.allow_nan
+            validate_data(self, X, reset=False, dtype=None, allow_nd=True, ensure_all_finite=not allow_nan)
         return X
 
     def fit_transform(self, X, y=None, **fit_params):

@@ -122,8 +122,9 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
     random_state : int, RandomState instance or None, default=None
         Seeds the encoder's mixtures, the weights, the batches, the noise of
-        training and of :meth:`sample`; with an int, results on the CPU are
-        reproducible.
+        training and that of the rows :meth:`fit_resample` adds; with an int,
+        results on the CPU are reproducible. :meth:`sample` takes a
+        ``random_state`` of its own.
     verbose : int, default=0
         Above 0 prints skorch's table of the losses after every epoch.
     **role_params
@@ -609,15 +610,6 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         return np.ascontiguousarray(scoring_encoder.transform(X), dtype=np.float32)
 
     # -- the sampler's pass-through ---------------------------------------------
-
-    def transform(self, X):
-        """Return ``X`` unchanged: new rows are made during fit only."""
-        check_is_fitted(self)
-        if isinstance(X, pd.DataFrame):
-            validate_data(self, X, reset=False, skip_check_array=True)
-            return X
-        validate_data(self, X, reset=False, dtype=None, allow_nd=True, ensure_all_finite=False)
-        return X
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -85,12 +85,16 @@ _EPS = 1e-6
 def _class_index(classes, y):
     """Positions of the labels ``y`` in the sorted array ``classes``."""
     y = np.asarray(y)
-    index = np.searchsorted(classes, y)
-    index = np.clip(index, 0, len(classes) - 1)
-    if not np.array_equal(classes[index], y):
-        unseen = np.setdiff1d(y, classes)
+    try:
+        index = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+        matched = np.array_equal(classes[index], y)
+    except TypeError:  # labels that do not compare with the classes (strings against numbers, None)
+        matched = False
+    if not matched:
+        known = set(classes.tolist())
+        unseen = [label for label in dict.fromkeys(y.tolist()) if label not in known]
         raise ValueError(
-            f"y contains labels {unseen[:5].tolist()} that the target does not know; its classes are {classes[:10].tolist()}."
+            f"y contains labels {unseen[:5]} that the target does not know; its classes are {classes[:10].tolist()}."
         )
     return index
 

@@ -58,7 +58,10 @@ class MembershipAuditor(BaseEstimator):
         A registered attack name (``"confidence"``, ``"loss"``, ``"shadow"``,
         ``"lira"``, ``"lira_online"``, ``"rmia"``, ``"discriminator"``,
         ``"detector"``, ``"distance"``, or a plugin's) or an attack object,
-        which is cloned. Its hyperparameters are reachable as ``attack__name``.
+        which is cloned. An attack object's hyperparameters are reachable as
+        ``attack__name``, e.g. in a grid search over ``attack__gamma`` with
+        ``attack=sklearn_adv.privacy.attacks.RMIAAttack()``; a name gives the
+        attack at its defaults.
     n_reference_models : int, default=4
         Reference (shadow) models trained on halves of the population, for
         the attacks that use them (``"shadow"``, ``"lira"``, ``"rmia"``).

@@ -200,6 +200,19 @@ def test_transform_passes_data_through():
     assert mixup.transform(X) is X
 
 
+def test_transform_passes_through_a_frame_with_missing_categories_that_fit_resample_takes():
+    frame = pd.DataFrame({"age": [20.0, 30.0, 40.0, 50.0], "city": pd.Categorical(["a", None, "b", "a"])})
+    frame["name"] = pd.Series(["w", None, "y", "z"], dtype=object)
+    mixup = MixupTransformer(random_state=0)
+    mixup.fit_resample(frame, [0, 1, 0, 1])
+    assert mixup.transform(frame) is frame
+    with pytest.raises(ValueError, match="Feature names unseen at fit time"):
+        mixup.transform(frame.rename(columns={"age": "years"}))
+    # Arrays keep the NaN check of fit (mixup does not accept missing numbers).
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        MixupTransformer().fit(np.ones((4, 2)), [0, 1, 0, 1]).transform(np.full((2, 2), np.nan))
+
+
 def test_bad_parameters_are_rejected():
     X, y = _classification()
     with pytest.raises(ValueError, match="alpha"):

@@ -254,6 +254,16 @@ def test_labels_the_target_never_saw_are_rejected_before_training(forest, data):
     assert _CountingForest.fits == 0
 
 
+def test_labels_of_another_type_than_the_classes_are_rejected_clearly(forest, data):
+    X, y = data[2]
+    as_strings = np.where(y == 1, "high", "low").astype(object)  # the target's classes are 0 and 1
+    with pytest.raises(ValueError, match="y contains labels \\['(high|low)', '(high|low)'\\] that the target does not know"):
+        MembershipAuditor(forest, attack="loss").fit(X, as_strings)
+    auditor = MembershipAuditor(forest, attack="loss").fit(X, y)
+    with pytest.raises(ValueError, match="y contains labels \\['high', 'low'\\]"):
+        auditor.score_samples(X[:3], np.array(["high", "low", "high"], dtype=object))
+
+
 def test_too_little_population_for_the_reference_models_is_rejected_before_training(forest, data):
     X, y = data[2]
     _CountingForest.fits = 0
