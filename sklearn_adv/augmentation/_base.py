@@ -3,10 +3,11 @@
 from imblearn.utils._tags import InputTags, SamplerTags, Tags
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils import TransformerTags
+from sklearn.utils._set_output import _SetOutputMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 
-class SamplerMixin(OneToOneFeatureMixin):
+class SamplerMixin(OneToOneFeatureMixin, _SetOutputMixin):
     """Mixin (before ``BaseEstimator``) for estimators that add rows during fit.
 
     A sampler follows the imbalanced-learn API: ``fit_resample(X, y)`` returns
@@ -14,8 +15,9 @@ class SamplerMixin(OneToOneFeatureMixin):
     weight of every returned row is left in ``sample_weight_``, which
     :class:`sklearn_adv.pipeline.Pipeline` hands to the final estimator.
     ``transform`` passes data through untouched, as a sampler does at
-    prediction time. A plain :class:`sklearn.pipeline.Pipeline` would call
-    ``fit_transform`` and silently drop the new rows, so that raises.
+    prediction time (``set_output(transform="pandas")`` makes it return a
+    DataFrame, as a transformer's). A plain :class:`sklearn.pipeline.Pipeline`
+    would call ``fit_transform`` and silently drop the new rows, so that raises.
     """
 
     _estimator_type = "sampler"

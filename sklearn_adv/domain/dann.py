@@ -676,6 +676,10 @@ class DomainAdversarialClassifier(
     def score(self, X, y, sample_weight=None):
         """Accuracy on the labelled rows of ``(X, y)``; rows with ``y == -1`` are ignored.
 
+        This is what a search or ``cross_val_score`` uses with ``scoring=None``.
+        ``scoring="accuracy"`` would score every row, counting the unlabelled
+        ones as errors.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or images

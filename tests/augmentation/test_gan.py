@@ -55,6 +55,13 @@ def fitted():
 # -- the sampler contract -----------------------------------------------------
 
 
+def test_transform_passes_a_frame_with_missing_values_through(fitted):
+    gan, X, *_ = fitted
+    with_missing = X.astype({"job": object}).assign(job=lambda f: f["job"].where(f.index % 7 != 0))
+    with_missing.loc[::5, "age"] = np.nan
+    assert gan.transform(with_missing) is with_missing
+
+
 def test_fit_resample_returns_the_original_rows_in_order_then_balances_the_classes(fitted):
     gan, X, y, X_res, y_res = fitted
     pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X)

@@ -200,6 +200,16 @@ def test_transform_passes_data_through():
     assert mixup.transform(X) is X
 
 
+def test_set_output_pandas_makes_transform_return_a_named_frame():
+    X, y = _classification()
+    mixup = MixupTransformer().set_output(transform="pandas").fit(X, y)
+    out = mixup.transform(X)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["x0", "x1", "x2"]
+    np.testing.assert_array_equal(out.to_numpy(), X)
+    # fit_resample is not a transform: its rows keep the input's type.
+    assert isinstance(mixup.fit_resample(X, y)[0], np.ndarray)
+
+
 def test_transform_passes_through_a_frame_with_missing_categories_that_fit_resample_takes():
     frame = pd.DataFrame({"age": [20.0, 30.0, 40.0, 50.0], "city": pd.Categorical(["a", None, "b", "a"])})
     frame["name"] = pd.Series(["w", None, "y", "z"], dtype=object)
