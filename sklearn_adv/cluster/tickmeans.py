@@ -329,7 +329,10 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         X = validate_data(self, X, allow_nd=True, dtype=[np.float64, np.float32], reset=False)
         images, shape = _as_images(X, self.image_shape, "X")
         if shape != self._image_shape:
-            raise ValueError(f"X holds images of shape {shape}, but the model was fitted on {self._image_shape}.")
+            hint = ""
+            if X.shape == self._image_shape[-X.ndim :] and self.image_shape is None:
+                hint = f" A single image? Pass it as a batch of one, X[np.newaxis] (shape {(1, *X.shape)})."
+            raise ValueError(f"X holds images of shape {shape}, but the model was fitted on {self._image_shape}.{hint}")
         return X, self._assignment(images, with_aligned=with_aligned)
 
     def predict(self, X):

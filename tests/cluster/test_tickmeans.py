@@ -447,6 +447,14 @@ def test_predict_needs_a_fit_and_images_of_the_fitted_shape(shifted_pairs):
         model.predict(np.zeros((2, 8, 8)))
 
 
+def test_a_single_image_gets_a_hint_to_pass_a_batch_of_one(shifted_pairs):
+    model = TICKMeans(n_clusters=2, n_init=1, random_state=0).fit(shifted_pairs)
+    image = shifted_pairs[0]
+    with pytest.raises(ValueError, match=r"A single image\? Pass it as a batch of one, X\[np.newaxis\]"):
+        model.predict(image)
+    assert model.predict(image[np.newaxis]).tolist() == model.predict(shifted_pairs[:1]).tolist()
+
+
 def test_inputs_are_not_modified(shifted_pairs):
     X = shifted_pairs.copy()
     model = TICKMeans(n_clusters=2, transformations=["translation", "colour"], random_state=0).fit(X)
