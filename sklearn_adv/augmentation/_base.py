@@ -36,8 +36,16 @@ class SamplerMixin(OneToOneFeatureMixin, _SetOutputMixin):
             # included) passes through.
             validate_data(self, X, reset=False, skip_check_array=True)
         else:
-            allow_nan = self.__sklearn_tags__().input_tags.allow_nan
-            validate_data(self, X, reset=False, dtype=None, allow_nd=True, ensure_all_finite=not allow_nan)
+            input_tags = self.__sklearn_tags__().input_tags
+            validate_data(
+                self,
+                X,
+                reset=False,
+                dtype=None,
+                allow_nd=True,
+                ensure_all_finite=not input_tags.allow_nan,
+                accept_sparse=input_tags.sparse,
+            )
         return X
 
     def fit_transform(self, X, y=None, **fit_params):

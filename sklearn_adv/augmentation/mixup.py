@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
@@ -130,7 +131,9 @@ class MixupTransformer(SamplerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), (n, H, W) or (n, C, H, W), or DataFrame
+        X : array-like of shape (n_samples, n_features), (n, H, W) or (n, C, H, W), sparse matrix, or DataFrame
+            A sparse matrix (e.g. one-hot encoded features) is mixed as it
+            is and stays sparse; CutMix needs dense images.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
 
         Returns
@@ -185,12 +188,14 @@ class MixupTransformer(SamplerMixin, BaseEstimator):
             y = _check_y(y, multi_output=True, y_numeric=False)
             check_consistent_length(X, y)
         else:
-            X, y = validate_data(self, X, y, allow_nd=True, multi_output=True, dtype=[np.float64, np.float32])
+            X, y = validate_data(
+                self, X, y, allow_nd=True, accept_sparse=["csr", "csc"], multi_output=True, dtype=[np.float64, np.float32]
+            )
         if len(y) < 2:
             raise ValueError(f"mixup needs at least two rows, got n_samples = {len(y)}.")
         if self.method == "cutmix":
-            if isinstance(X, pd.DataFrame):
-                raise ValueError("method='cutmix' needs images, not a DataFrame.")
+            if isinstance(X, pd.DataFrame) or sp.issparse(X):
+                raise ValueError(f"method='cutmix' needs dense images, not a {type(X).__name__}.")
             if X.ndim == 2 and self.image_shape is None:
                 raise ValueError("method='cutmix' needs images: pass (n, H, W) or (n, C, H, W) arrays, or set image_shape.")
             if X.ndim == 2:
@@ -199,6 +204,11 @@ class MixupTransformer(SamplerMixin, BaseEstimator):
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
         return X, y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def _uses_weighted_pairs(self, y):
         if self.y_mixing != "auto":
@@ -239,7 +249,11 @@ def _second_parents(first, classes, rng):
 
 
 def _mix_rows(X, first, second, lam):
-    lam = lam.astype(X.dtype, copy=False).reshape((-1,) + (1,) * (X.ndim - 1))
+    lam = lam.astype(X.dtype, copy=False)
+    if sp.issparse(X):
+        # Row scaling by diagonal matrices keeps the result sparse (and in X's format).
+        return (sp.diags(lam) @ X[first] + sp.diags(1 - lam) @ X[second]).asformat(X.format)
+    lam = lam.reshape((-1,) + (1,) * (X.ndim - 1))
     out = X[second] * (1 - lam)
     out += X[first] * lam
     return out
@@ -297,6 +311,8 @@ def _weighted_pairs(y, first, second, lam):
 
 def _stack_like(original, validated, new):
     """Original rows followed by ``new``, in the container type the caller used."""
+    if sp.issparse(validated):
+        return sp.vstack([validated, new], format=validated.format)
     if isinstance(original, pd.DataFrame):
         if isinstance(new, pd.DataFrame):
             return pd.concat([original, new], ignore_index=True)

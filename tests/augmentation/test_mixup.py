@@ -1,13 +1,17 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 from scipy.special import expit
+from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_adv import MixupTransformer
+from sklearn_adv.pipeline import make_pipeline
 
 
 def _classification(n=30, d=3, seed=0):
@@ -192,6 +196,35 @@ def test_dataframes_keep_columns_and_categories():
     assert set(X_res["name"]) <= set(frame["name"])
     assert X_res["age"].between(20, 50).all()
     assert isinstance(y_res, pd.Series) and y_res.name == "label"
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_rows_are_mixed_as_dense_ones_and_stay_sparse(fmt):
+    X, y = _classification(n=40, d=6)
+    X[np.abs(X) < 0.8] = 0.0  # mostly zeros, as one-hot features are
+    X_sparse = sp.csr_matrix(X).asformat(fmt)
+    dense_X, dense_y = MixupTransformer(n_samples=30, random_state=0).fit_resample(X, y)
+    mixer = MixupTransformer(n_samples=30, random_state=0)
+    sparse_X, sparse_y = mixer.fit_resample(X_sparse, y)
+    assert sp.issparse(sparse_X) and sparse_X.format == fmt
+    np.testing.assert_allclose(sparse_X.toarray(), dense_X)
+    np.testing.assert_array_equal(sparse_y, dense_y)
+    assert mixer.transform(X_sparse) is X_sparse
+
+
+def test_a_sparse_one_hot_encoding_feeds_mixup_in_a_pipeline():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"city": rng.choice(list("abcdefgh"), 200), "age": rng.uniform(20, 60, 200)})
+    y = ((frame["city"] < "d") & (frame["age"] > 30)).astype(int)
+    encode = ColumnTransformer([("city", OneHotEncoder(), ["city"]), ("age", StandardScaler(), ["age"])], sparse_threshold=1.0)
+    assert sp.issparse(encode.fit_transform(frame))
+    model = make_pipeline(encode, MixupTransformer(random_state=0), LogisticRegression()).fit(frame, y)
+    assert model.score(frame, y) > 0.9  # 0.985
+
+
+def test_cutmix_refuses_sparse_input():
+    with pytest.raises(ValueError, match="method='cutmix' needs dense images, not a csr_matrix"):
+        MixupTransformer(method="cutmix", image_shape=(2, 2)).fit_resample(sp.csr_matrix(np.eye(4)), [0, 1, 0, 1])
 
 
 def test_transform_passes_data_through():
