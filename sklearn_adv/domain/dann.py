@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.metrics import accuracy_score
@@ -30,6 +31,7 @@ from sklearn_adv.nn.data import as_network_input, check_image_shape
 from sklearn_adv.nn.networks import build_network, output_size
 from sklearn_adv.nn.params import RoleParamsMixin
 from sklearn_adv.nn.sampling import RowsDataset, balanced_loader, batched_loader
+from sklearn_adv.nn.tabular import TabularEncoder, reject_missing_numbers
 from sklearn_adv.nn.utils import fused_adam_options, resolve_device, seed_from, to_float32, torch_seed
 
 UNLABELLED = -1
@@ -374,6 +376,11 @@ class DomainAdversarialClassifier(
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         unlabelled = _unlabelled_mask(y)
+        if pd.isna(y[~unlabelled]).any():
+            raise ValueError(
+                "y contains missing labels (None or NaN); mark the unlabelled target rows with -1 "
+                "(scikit-learn's semi-supervised convention)."
+            )
         is_target, domain_codes = self._check_domains(unlabelled, sample_domain, len(y))
         labels = y[~unlabelled]
         if len(labels) == 0:
@@ -437,7 +444,12 @@ class DomainAdversarialClassifier(
         if getattr(self, "tabular_encoder_", None) is not None:
             _check_feature_names(self, X, reset=reset)
             _check_n_features(self, X, reset=reset)
-            return self.tabular_encoder_.fit_transform(X) if reset else self.tabular_encoder_.transform(X)
+            if not reset:
+                return self.tabular_encoder_.transform(X)
+            encoded = self.tabular_encoder_.fit_transform(X)
+            # As for arrays: no missing numbers (missing categories are a level).
+            reject_missing_numbers(self.tabular_encoder_)
+            return encoded
         X = validate_data(self, X, reset=reset, allow_nd=True, dtype=[np.float32, np.float64])
         if X.ndim > 4:
             raise ValueError(f"X must be rows (n, n_features) or images (n, [C,] H, W); got shape {X.shape}.")
@@ -758,8 +770,6 @@ def _make_tabular_encoder(X):
         return None
     if all(getattr(dtype, "kind", "O") in "iufb" for dtype in X.dtypes):
         return None
-    from sklearn_adv.nn.tabular import TabularEncoder
-
     # A category unseen in fit (a rare one missing from a cross-validation
     # fold) is encoded as an all-zero block rather than refused.
     return TabularEncoder(handle_unknown="ignore", dtype=np.float32)

@@ -34,7 +34,7 @@ from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
 from sklearn_adv.nn.networks import build_network
 from sklearn_adv.nn.params import RoleParamsMixin
 from sklearn_adv.nn.sampling import RowsDataset, batched_loader
-from sklearn_adv.nn.tabular import TabularEncoder
+from sklearn_adv.nn.tabular import TabularEncoder, reject_missing_numbers
 from sklearn_adv.nn.utils import fused_adam_options, resolve_device, seed_from, to_float32, torch_seed
 
 __all__ = ["FairClassifier"]
@@ -539,9 +539,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
     def _encode_inputs(self, X_model, fit=False):
         if fit:
             X_net = self.input_encoder_.fit_transform(X_model)
-            missing = [span.column for span in self.input_encoder_.output_info_ if span.kind == "missing"]
-            if missing:
-                raise ValueError(f"Input X contains NaN in its numeric column(s) {missing}; fill or drop them before fitting.")
+            reject_missing_numbers(self.input_encoder_)
             return to_float32(X_net)
         return to_float32(self.input_encoder_.transform(X_model))
 

@@ -565,6 +565,19 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         return tags
 
 
+def reject_missing_numbers(encoder):
+    """Raise if the fitted ``encoder`` saw missing values in a numeric column.
+
+    For the models that take no missing numbers (as ``MLPClassifier``): the
+    encoder would add an indicator column, and one missing value at
+    prediction time in any other numeric column would then fail. Missing
+    categories are a level of their own and are accepted.
+    """
+    missing = [span.column for span in encoder.output_info_ if span.kind == "missing"]
+    if missing:
+        raise ValueError(f"Input X contains NaN in its numeric column(s) {missing}; fill or drop them before fitting.")
+
+
 def _check_dtype(dtype):
     try:
         resolved = np.dtype(dtype)

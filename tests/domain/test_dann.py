@@ -56,6 +56,15 @@ def test_rows_labelled_minus_one_are_target_rows_not_a_class():
     np.testing.assert_array_equal(clf.domains_, [1, -1])
 
 
+@pytest.mark.parametrize("missing", [None, np.nan])
+def test_missing_labels_are_refused_with_a_pointer_to_the_minus_one_marker(missing):
+    X, y, _ = _shift()
+    labels = np.where(y == 1, "cat", "dog").astype(object)
+    labels[y == -1] = missing
+    with pytest.raises(ValueError, match="y contains missing labels .* mark the unlabelled target rows with -1"):
+        DomainAdversarialClassifier(**TINY).fit(X, labels)
+
+
 def test_string_labels_with_minus_one_strings_as_unlabelled():
     X, y, _ = _shift()
     labels = np.where(y == -1, "-1", np.where(y == 1, "cat", "dog")).astype(object)
@@ -608,6 +617,18 @@ def test_a_category_unseen_in_fit_is_encoded_not_refused():
     new = pd.DataFrame({"x": [0.1, -0.2], "c": pd.Categorical(["a", "never seen"])})
     assert clf.predict_proba(new).shape == (2, 2)
 
+
+
+def test_missing_numbers_are_refused_in_frames_as_in_arrays_and_missing_categories_accepted():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=60), "c": pd.Categorical(rng.choice(["a", "b"], 60))})
+    y = np.r_[(X["x"][:40] > 0).astype(int), np.full(20, -1)]
+    with pytest.raises(ValueError, match=r"Input X contains NaN in its numeric column\(s\) \['x'\]"):
+        DomainAdversarialClassifier(**TINY).fit(X.assign(x=X["x"].where(X.index % 9 != 0)), y)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        DomainAdversarialClassifier(**TINY).fit(X[["x"]].to_numpy() * np.where(np.arange(60) % 9, 1.0, np.nan)[:, None], y)
+    with_missing_category = X.assign(c=X["c"].where(X.index % 9 != 0))
+    assert DomainAdversarialClassifier(**TINY).fit(with_missing_category, y).predict(with_missing_category).shape == (60,)
 
 
 def test_networks_train_in_training_mode_and_validate_in_eval_mode():
