@@ -53,7 +53,7 @@ def _binarize(y_true, y_pred, pos_label):
     if len(labels) > 2:
         raise ValueError(f"Fairness rates need binary labels; y_true and y_pred hold {len(labels)}: {labels.tolist()}.")
     if pos_label is None:
-        if not set(labels.tolist()) <= {0, 1, -1}:
+        if not set(labels.tolist()) <= {0, 1, -1}:  # True and False are 1 and 0 in a set
             raise ValueError(f"Pass pos_label= for labels {labels.tolist()}; it defaults to 1 for 0/1, -1/1 or boolean labels.")
         pos_label = 1
     return (y_true == pos_label).astype(int), (y_pred == pos_label).astype(int)
