@@ -5,13 +5,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from scipy.special import softmax
+from sklearn.base import _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
+from sklearn.utils.validation import (  # the private two: validation helpers with no public equivalent
     _check_feature_names,
     _check_n_features,
     _check_sample_weight,
@@ -20,52 +19,20 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from skorch.callbacks import EarlyStopping
-from skorch.helper import predefined_split
 from torch import nn
 
 from sklearn_adv.domain.label_shift import LabelShiftWeights
 from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
+from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkClassifierMixin, NetworkEstimator, feature_size
 from sklearn_adv.nn.callbacks import AnnealLR
 from sklearn_adv.nn.data import as_network_input, check_image_shape
-from sklearn_adv.nn.networks import build_network, output_size
-from sklearn_adv.nn.params import RoleParamsMixin
 from sklearn_adv.nn.sampling import RowsDataset, balanced_loader, batched_loader
-from sklearn_adv.nn.tabular import TabularEncoder, reject_missing_numbers
-from sklearn_adv.nn.utils import fused_adam_options, resolve_device, seed_from, to_float32, torch_seed
+from sklearn_adv.nn.utils import to_float32
 
 UNLABELLED = -1
 
-_OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
-# Defaults of the networks built when a role is None; role__param
-# hyperparameters override them key by key.
-_DEFAULT_ROLE_PARAMS = {
-    "encoder": {"mlp": {"hidden_units": (64, 64)}, "convnet": {}},
-    "head": {"mlp": {"hidden_units": ()}},
-    "domain_head": {"mlp": {"hidden_units": (64,)}},
-}
 
-
-class _DANNNet(AdversarialNet):
-    """The engine's adversarial net, taking an already built domain head.
-
-    skorch refuses a ``torch.nn.Module`` instance for an attribute it does not
-    know as a prefix, so ``adversary`` is named among the prefixes; being
-    known, the built ``adversary_`` must then be registered as a module by
-    hand, so that the optimizer trains it and devices move it.
-    """
-
-    prefixes_ = AdversarialNet.prefixes_ + ["adversary"]
-
-    def initialize_module(self):
-        super().initialize_module()
-        self._register_attribute("adversary_", self.adversary_, prefixes=False)
-        return self
-
-
-class DomainAdversarialClassifier(
-    RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin, BaseEstimator
-):
+class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
     """Domain-adversarial neural network (DANN): learn from labelled source rows and unlabelled target rows.
 
     DANN (Ganin et al. 2016) trains three networks at once: an **encoder**
@@ -204,9 +171,10 @@ class DomainAdversarialClassifier(
         Number of features (columns, or channels for image arrays) seen in fit.
     feature_names_in_ : ndarray of str
         Defined when ``X`` is a DataFrame with string column names.
-    tabular_encoder_ : TabularEncoder or None
-        The one-hot/standardising encoder fitted when ``X`` is a DataFrame
-        with categorical columns; None otherwise.
+    input_encoder_ : TabularEncoder or None
+        The encoder of a DataFrame with categorical columns (one-hot, numeric
+        columns standardised), fitted on source and target rows together;
+        None for numeric input and images.
 
     See Also
     --------
@@ -226,10 +194,12 @@ class DomainAdversarialClassifier(
     classifies every domain (multi-source adaptation); batches still balance
     source rows against target rows.
 
-    Inputs are not rescaled, except DataFrames with categorical columns,
-    which are one-hot encoded with numeric columns standardised
-    (:class:`~sklearn_adv.nn.tabular.TabularEncoder`). Standardise numeric
-    inputs yourself (e.g. in a Pipeline) for best results.
+    DataFrames with categorical columns are encoded as by every network
+    estimator: categorical columns one-hot, numeric columns standardised
+    (:class:`~sklearn_adv.nn.TabularEncoder`, ``input_encoder_``), over
+    source and target rows together. Numeric input and images reach the
+    network as given: standardise it yourself (e.g. in a Pipeline) when its
+    columns have different scales.
 
     References
     ----------
@@ -258,30 +228,28 @@ class DomainAdversarialClassifier(
     (200, 64)
     """
 
-    _roles = ("encoder", "head", "domain_head")
+    # Defaults of the networks built when a role is None; role__param
+    # hyperparameters override them key by key.
+    _roles = {
+        "encoder": {"mlp": {"hidden_units": (64, 64)}, "convnet": {}},
+        "head": {"mlp": {"hidden_units": ()}},
+        "domain_head": {"mlp": {"hidden_units": (64,)}},
+    }
 
     _parameter_constraints = {
-        "encoder": [None, str, type, nn.Module],
-        "head": [None, str, type, nn.Module],
-        "domain_head": [None, str, type, nn.Module],
+        **NetworkEstimator.shared_parameter_constraints,
+        **NetworkEstimator.validation_parameter_constraints,
+        "encoder": ROLE_CONSTRAINT,
+        "head": ROLE_CONSTRAINT,
+        "domain_head": ROLE_CONSTRAINT,
         "adversary_weight": [Interval(Real, 0, None, closed="left")],
         "schedule": [StrOptions({"ganin", "constant"}), callable],
         "lr_annealing": ["boolean"],
         "balance_domains": ["boolean"],
         "label_shift": [StrOptions({"ignore", "reweight"})],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "callbacks": [list, None],
-        "device": [str, torch.device],
         "image_shape": [tuple, list, None],
         "on_missing_target": [StrOptions({"raise", "warn"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -364,7 +332,7 @@ class DomainAdversarialClassifier(
         -------
         self : DomainAdversarialClassifier
         """
-        device = resolve_device(self.device)
+        device = self._fit_device()  # an unavailable device is refused before any work
         X = self._validate_X(X, reset=True)
         if y is None:
             raise ValueError(
@@ -424,32 +392,36 @@ class DomainAdversarialClassifier(
         if sample_weight is not None:
             y_net["adversary_weight"] = row_weight.astype(np.float32)
 
-        rng = np.random.RandomState(seed_from(self.random_state))
-        train_rows, valid_rows = self._split(unlabelled, targets, rng)
-        with torch_seed(rng.randint(np.iinfo(np.int32).max)):
-            self.net_ = self._build_net(
-                in_shape, device, is_target[train_rows], valid_rows, X_net, y_net, targets[train_rows], row_weight[train_rows]
+        rng = self._fit_random_state()
+        # Validation rows are labelled rows only; every unlabelled row trains.
+        labelled_rows = np.flatnonzero(~unlabelled)
+        train_labelled, valid_rows = self._validation_rows(labelled_rows, targets[labelled_rows], rng)
+        train_rows = np.sort(np.concatenate([train_labelled, np.flatnonzero(unlabelled)]))
+        with self._torch_seed(rng):
+            net = self._build_net(
+                in_shape,
+                device,
+                is_target[train_rows],
+                None if valid_rows is None else RowsDataset(X_net[valid_rows], _take_rows(y_net, valid_rows)),
+                targets[train_rows],
+                row_weight[train_rows],
             )
-            self.net_.fit(RowsDataset(_rows(X_net, train_rows), _rows(y_net, train_rows)), None)
-        self.history_ = self.net_.history
+            self._fit_net(net, RowsDataset(X_net[train_rows], _take_rows(y_net, train_rows)), None)
         callbacks = dict(self.net_.callbacks_)
         self.class_weights_ = callbacks["label_shift"].weights_ if "label_shift" in callbacks else None
-        self._n_features_out = _feature_size(self.net_.module_.encoder, in_shape)
+        self._n_features_out = feature_size(self.net_.module_.encoder, in_shape)
         return self
 
     def _validate_X(self, X, *, reset):
-        """Validated float array; DataFrames with categorical columns go through a TabularEncoder."""
-        if reset:
-            self.tabular_encoder_ = _make_tabular_encoder(X)
-        if getattr(self, "tabular_encoder_", None) is not None:
+        """Mixed DataFrames encoded by the engine's rule (one-hot, standardised); other input validated, kept as given."""
+        if self.image_shape is None and self._needs_encoding(X):
             _check_feature_names(self, X, reset=reset)
             _check_n_features(self, X, reset=reset)
-            if not reset:
-                return self.tabular_encoder_.transform(X)
-            encoded = self.tabular_encoder_.fit_transform(X)
-            # As for arrays: no missing numbers (missing categories are a level).
-            reject_missing_numbers(self.tabular_encoder_)
-            return encoded
+            if X.shape[0] == 0:
+                raise ValueError(f"X is an empty DataFrame of shape {X.shape}; at least one row is needed.")
+            if reset:
+                self.X_shape_ = (0, X.shape[1])
+            return self._encode_rows(X, reset=reset)
         X = validate_data(self, X, reset=reset, allow_nd=True, dtype=[np.float32, np.float64])
         if X.ndim > 4:
             raise ValueError(f"X must be rows (n, n_features) or images (n, [C,] H, W); got shape {X.shape}.")
@@ -457,6 +429,7 @@ class DomainAdversarialClassifier(
             raise ValueError(f"X has images of shape {X.shape[1:]}, but the model was fitted on {self.X_shape_[1:]}.")
         if reset:
             self.X_shape_ = (0, *X.shape[1:])
+            self.input_encoder_ = None  # arrays and images reach the network as given
         return X
 
     def _image_shape(self, X):
@@ -517,68 +490,24 @@ class DomainAdversarialClassifier(
         codes = order[np.searchsorted(self.domains_[order], sample_domain)]
         return is_target, codes.astype(np.int64)
 
-    def _split(self, unlabelled, targets, rng):
-        """Training and validation row indices; validation holds labelled rows only."""
-        rows = np.arange(len(targets))
-        if not self.early_stopping:
-            return rows, None
-        labelled = rows[~unlabelled]
-        n_valid = int(np.ceil(self.validation_fraction * len(labelled)))
-        if n_valid < len(self.classes_) or len(labelled) - n_valid < len(self.classes_):
-            raise ValueError(
-                f"early_stopping needs a validation split with every class: validation_fraction="
-                f"{self.validation_fraction} of {len(labelled)} labelled rows is too small or too large."
-            )
-        train, valid = train_test_split(labelled, test_size=n_valid, stratify=targets[labelled], random_state=rng)
-        return np.sort(np.concatenate([train, rows[unlabelled]])), np.sort(valid)
-
-    def _build_net(self, in_shape, device, is_target_train, valid_rows, X_net, y_net, train_targets, train_weight):
-        encoder = _build_role(self.encoder, "encoder", in_shape, None, self.role_params("encoder"))
-        n_features = _feature_size(encoder, in_shape)
-        head = _build_role(self.head, "head", (n_features,), len(self.classes_), self.role_params("head"))
-        domain_head = _build_role(
-            self.domain_head, "domain_head", (n_features,), self.n_domains_, self.role_params("domain_head")
-        )
+    def _build_net(self, in_shape, device, is_target_train, valid_dataset, train_targets, train_weight):
+        """The adversarial net: encoder and label head against the domain head, through gradient reversal."""
+        encoder = self._build_role("encoder", in_shape, None)
+        n_features = feature_size(encoder, in_shape)
+        head = self._build_role("head", (n_features,), len(self.classes_))
+        domain_head = self._build_role("domain_head", (n_features,), self.n_domains_)
         callbacks = [("anneal_lr", AnnealLR())] if self.lr_annealing else []
         if self.label_shift == "reweight" and is_target_train.any():
-            callbacks.append(
-                (
-                    "label_shift",
-                    LabelShiftWeights(
-                        source=~is_target_train, labels=train_targets, n_classes=len(self.classes_), row_weight=train_weight
-                    ),
-                )
+            label_shift = LabelShiftWeights(
+                source=~is_target_train, labels=train_targets, n_classes=len(self.classes_), row_weight=train_weight
             )
-        kwargs = {}
-        if valid_rows is not None:
-            kwargs["train_split"] = predefined_split(RowsDataset(_rows(X_net, valid_rows), _rows(y_net, valid_rows)))
-            callbacks.append(
-                ("early_stopping", EarlyStopping(monitor="valid_loss", patience=self.n_iter_no_change, load_best=True))
-            )
-        else:
-            kwargs["train_split"] = None
+            callbacks.append(("label_shift", label_shift))
+        split_params, stopping = self._early_stopping_params(valid_dataset)
         if self.balance_domains and is_target_train.any():
-            kwargs["iterator_train"] = balanced_loader
-            kwargs["iterator_train__groups"] = is_target_train.astype(np.int8)
+            loader = {"iterator_train": balanced_loader, "iterator_train__groups": is_target_train.astype(np.int8)}
         else:
-            kwargs["iterator_train"] = batched_loader
-            kwargs["iterator_train__shuffle"] = True
-        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
-        if self.optimizer == "sgd":
-            kwargs["optimizer__momentum"] = 0.9
-        if isinstance(self.optimizer, str):
-            # The same update, over all parameters at once: on small networks
-            # the per-tensor loop that torch runs by default on the CPU costs
-            # more than the forward and backward passes. Adam's fused kernel
-            # is faster still than the multi-tensor one (it rounds
-            # differently, in the last bits); SGD has no fused CPU kernel.
-            fused = fused_adam_options(device) if self.optimizer == "adam" else {}
-            for key, value in (fused or {"foreach": True}).items():
-                kwargs[f"optimizer__{key}"] = value
-        if not self.verbose:
-            kwargs["callbacks__print_log"] = None  # it formats a table every epoch even when silent
-        user_callbacks = list(self.callbacks or [])
-        return _DANNNet(
+            loader = {"iterator_train": batched_loader, "iterator_train__shuffle": True}
+        return AdversarialNet(
             EncoderHead(encoder, head),
             domain_head,
             criterion=nn.CrossEntropyLoss(reduction="none"),
@@ -586,86 +515,18 @@ class DomainAdversarialClassifier(
             training="reversal",
             adversary_weight=self.adversary_weight,
             adversary_schedule=self.schedule,
-            optimizer=optimizer,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
             iterator_valid=batched_loader,
-            callbacks=callbacks + user_callbacks,
-            device=device,
-            verbose=int(self.verbose),
-            **kwargs,
+            **split_params,
+            **loader,
+            **self._net_params(device, callbacks=callbacks + stopping),
         )
 
     # -- predict --------------------------------------------------------------
 
     def _network_input(self, X):
-        check_is_fitted(self, "net_")
         X = self._validate_X(X, reset=False)
         X_net, _ = as_network_input(to_float32(X), self._image_shape(X))
         return X_net
-
-    def _forward(self, X):
-        """(logits, features) as numpy arrays."""
-        X_net = self._network_input(X)  # checks that the model is fitted first
-        logits, features = self.net_.predict_outputs(X_net)
-        return logits.numpy(), features.numpy()
-
-    def decision_function(self, X):
-        """Class scores (logits); for two classes, the logit of the second class over the first.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or images
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        logits, _ = self._forward(X)
-        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or images
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        logits, _ = self._forward(X)
-        return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
-
-    def predict(self, X):
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or images
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        logits, _ = self._forward(X)
-        return self.classes_[np.argmax(logits, axis=1)]
-
-    def transform(self, X):
-        """The learned, domain-invariant features (the encoder's output).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or images
-
-        Returns
-        -------
-        features : ndarray of shape (n_samples, n_features_out)
-        """
-        _, features = self._forward(X)
-        return features
 
     def predict_domain_proba(self, X):
         """The domain head's probabilities, one column per entry of ``domains_``, a diagnostic.
@@ -681,9 +542,9 @@ class DomainAdversarialClassifier(
         -------
         proba : ndarray of shape (n_samples, `n_domains_`)
         """
-        X_net = self._network_input(X)
-        logits = self.net_.adversary_predict(X_net)
-        return torch.softmax(logits.double(), dim=1).numpy()
+        check_is_fitted(self, "net_")
+        logits = self.net_.adversary_predict(self._network_input(X))
+        return softmax(logits.numpy().astype(np.float64), axis=1)
 
     def score(self, X, y, sample_weight=None):
         """Accuracy on the labelled rows of ``(X, y)``; rows with ``y == -1`` are ignored.
@@ -740,36 +601,6 @@ def _unlabelled_mask(y):
     )
 
 
-def _rows(data, rows):
-    if rows is None:
-        return data
-    if isinstance(data, dict):
-        return {key: value[rows] for key, value in data.items()}
-    return data[rows]
-
-
-def _build_role(spec, role, in_shape, out_features, params):
-    if spec is None or spec in ("mlp", "convnet"):
-        kind = spec or ("convnet" if len(in_shape) == 3 else "mlp")
-        params = {**_DEFAULT_ROLE_PARAMS[role].get(kind, {}), **params}
-        spec = kind
-    try:
-        return build_network(spec, in_shape, out_features, **params)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(f"Could not build the {role} network: {exc}") from exc
-
-
-def _feature_size(encoder, in_shape):
-    size = getattr(encoder, "out_features", None)
-    return int(size) if isinstance(size, Integral) else output_size(encoder, in_shape)
-
-
-def _make_tabular_encoder(X):
-    """A TabularEncoder for DataFrames with non-numeric columns, else None (plain numeric validation)."""
-    if not hasattr(X, "dtypes") or not hasattr(X, "columns"):
-        return None
-    if all(getattr(dtype, "kind", "O") in "iufb" for dtype in X.dtypes):
-        return None
-    # A category unseen in fit (a rare one missing from a cross-validation
-    # fold) is encoded as an all-zero block rather than refused.
-    return TabularEncoder(handle_unknown="ignore", dtype=np.float32)
+def _take_rows(targets, rows):
+    """The given rows of each array of a dict of targets."""
+    return {key: value[rows] for key, value in targets.items()}

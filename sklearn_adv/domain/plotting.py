@@ -84,8 +84,8 @@ def plot_domain_features(estimator, X, y, *, y_true=None, method="pca", inputs=T
     axes = np.atleast_1d(np.asarray(axes, dtype=object))
     if len(axes) != n_panels:
         raise ValueError(f"axes must hold {n_panels} Axes (one per panel), got {len(axes)}.")
-    if getattr(estimator, "tabular_encoder_", None) is not None:
-        input_rows = estimator.tabular_encoder_.transform(X)  # categorical columns, one-hot as the model saw them
+    if getattr(estimator, "input_encoder_", None) is not None:
+        input_rows = estimator.input_encoder_.transform(X)  # categorical columns, one-hot as the model saw them
     else:
         input_rows = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
     panels = [("inputs", input_rows)] if inputs else []

@@ -114,7 +114,11 @@ class AdversarialNet(NeuralNet):
         ``main_loss``, ``adversary_loss`` and ``adversary_accuracy``.
     """
 
-    prefixes_ = NeuralNet.prefixes_ + ["adversary_criterion", "adversary_optimizer"]
+    # Known prefixes, so that ``adversary`` may be a module instance and
+    # ``adversary__param`` reaches the adversary's class; known, the built
+    # attributes are registered by :meth:`register_once` (skorch registers
+    # only the attributes it does not know).
+    prefixes_ = NeuralNet.prefixes_ + ["adversary", "adversary_criterion", "adversary_optimizer"]
 
     def __init__(
         self,
@@ -158,8 +162,19 @@ class AdversarialNet(NeuralNet):
             raise ValueError(f"training must be 'reversal' or 'alternating', got {self.training!r}.")
         super().initialize_module()
         self.adversary_ = self.initialized_instance(self.adversary, self.get_params_for("adversary"))
+        self.register_once("adversary_", self.adversary_)
         self._training_mode = None
         return self
+
+    def register_once(self, name, attr):
+        """Register a module or optimizer of a known prefix with skorch, once.
+
+        Registered, it is trained by the default optimizer (a module), follows
+        ``device``, and a net trained on a GPU unpickles on a CPU-only machine.
+        The one mechanism for every extra module and optimizer of the engine's nets.
+        """
+        if name not in self.cuda_dependent_attributes_:
+            self._register_attribute(name, attr, prefixes=False)
 
     def _set_training(self, training=True):
         # skorch switches every module's mode at every batch, which costs a
@@ -183,10 +198,7 @@ class AdversarialNet(NeuralNet):
         self.optimizer_ = self.optimizer(*args, **kwargs)
         args, kwargs = self.get_params_for_optimizer("adversary_optimizer", self.adversary_.named_parameters())
         self.adversary_optimizer_ = (self.adversary_optimizer or self.optimizer)(*args, **kwargs)
-        # A known prefix is not registered by skorch on its own; registered, the
-        # optimizer's state follows the device and unpickles on a CPU-only machine.
-        if "adversary_optimizer_" not in self.cuda_dependent_attributes_:
-            self._register_attribute("adversary_optimizer_", self.adversary_optimizer_, prefixes=False)
+        self.register_once("adversary_optimizer_", self.adversary_optimizer_)
         return self
 
     # -- hooks a subclass may override -----------------------------------

@@ -12,7 +12,8 @@ hyperparameters instead, so ``get_params``, ``set_params`` and ``clone`` work.
 class RoleParamsMixin:
     """Mixin (before ``BaseEstimator``) for estimators with named network roles.
 
-    A subclass lists its roles in ``_roles`` (e.g. ``("encoder", "head")``),
+    A subclass lists its roles in ``_roles`` (e.g. ``("encoder", "head")``, or
+    a dict keyed by role),
     takes ``**role_params`` in ``__init__`` and passes them to
     :meth:`_store_role_params`; :meth:`role_params` gives one role's keyword
     arguments when the network is built.
@@ -43,7 +44,8 @@ class RoleParamsMixin:
             if not self._is_role_param(key):
                 raise TypeError(
                     f"{type(self).__name__} got an unexpected keyword argument {key!r}; network "
-                    f"parameters are prefixed by a role, one of {list(self._roles)} (e.g. '{self._roles[0]}__hidden_units')."
+                    f"parameters are prefixed by a role, one of {list(self._roles)} "
+                    f"(e.g. '{next(iter(self._roles))}__hidden_units')."
                     if self._roles
                     else f"{type(self).__name__} got an unexpected keyword argument {key!r}."
                 )

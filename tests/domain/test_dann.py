@@ -20,8 +20,8 @@ from sklearn_adv.domain import (
     plot_domain_features,
     target_entropy_score,
 )
-from sklearn_adv.domain.dann import _DANNNet
 from sklearn_adv.nn import MLP
+from sklearn_adv.nn.adversarial import AdversarialNet
 
 TINY = dict(max_epochs=2, batch_size=16, encoder__hidden_units=(8,), domain_head__hidden_units=(8,), random_state=0)
 
@@ -230,7 +230,7 @@ def test_dataframe_with_categorical_columns_is_encoded_and_names_kept():
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     frame["colour"] = pd.Categorical(np.where(X[:, 1] > 0, "red", "blue"))
     clf = DomainAdversarialClassifier(**TINY).fit(frame, y)
-    assert clf.tabular_encoder_ is not None
+    assert clf.input_encoder_ is not None
     np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "colour"])
     assert clf.predict(frame).shape == (len(frame),)
 
@@ -432,13 +432,13 @@ def test_labelled_rows_of_weight_zero_are_left_out_of_training():
 def _recorded_training_targets(monkeypatch):
     """The training dataset's targets as the net receives them (and as callbacks leave them after fit)."""
     seen = {}
-    original_fit = _DANNNet.fit
+    original_fit = AdversarialNet.fit
 
     def recording_fit(net, dataset, y=None, **kwargs):
         seen["y"] = dataset.y
         return original_fit(net, dataset, y, **kwargs)
 
-    monkeypatch.setattr(_DANNNet, "fit", recording_fit)
+    monkeypatch.setattr(AdversarialNet, "fit", recording_fit)
     return seen
 
 
