@@ -1,14 +1,18 @@
 """The torch engine every estimator shares.
 
-Public so that users can plug in their own parts: networks
+Public so that users can plug in their own parts and build their own
+estimators: the base of the network estimators (:class:`NetworkEstimator`,
+:class:`NetworkClassifierMixin`) and of their skorch nets (:class:`BaseNet`), networks
 (:func:`build_network`, :class:`MLP`, :class:`ConvNet`), the gradient-reversal
 layer, the adversarial skorch net, callbacks (schedules, mixup) and the
 tabular encoder.
 """
 
 from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
+from sklearn_adv.nn.base import NetworkClassifierMixin, NetworkEstimator
 from sklearn_adv.nn.callbacks import AnnealLR, DivergenceGuard, Mixup, TrainingProgress, ganin_schedule
 from sklearn_adv.nn.layers import GradientReversal, reverse_gradient
+from sklearn_adv.nn.net import BaseNet
 from sklearn_adv.nn.networks import MLP, ConvNet, build_network, default_network
 from sklearn_adv.nn.tabular import TabularEncoder
 from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
@@ -16,12 +20,15 @@ from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_se
 __all__ = [
     "AdversarialNet",
     "AnnealLR",
+    "BaseNet",
     "ConvNet",
     "DivergenceGuard",
     "EncoderHead",
     "GradientReversal",
     "MLP",
     "Mixup",
+    "NetworkClassifierMixin",
+    "NetworkEstimator",
     "TabularEncoder",
     "TrainingProgress",
     "build_network",

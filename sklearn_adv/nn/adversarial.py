@@ -31,14 +31,13 @@ The main module returns ``(output, representation)``; the criteria must
 return one loss per row (``reduction="none"``) so that the weights apply.
 """
 
-import numpy as np
 import torch
-from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 
-from sklearn_adv.nn.callbacks import DivergenceGuard, TrainingProgress, resolve_schedule
+from sklearn_adv.nn.callbacks import resolve_schedule
 from sklearn_adv.nn.layers import reverse_gradient
+from sklearn_adv.nn.net import BaseNet
 
 
 def weighted_mean(losses, weight=None):
@@ -77,7 +76,7 @@ class EncoderHead(torch.nn.Module):
         return self.head(features), features
 
 
-class AdversarialNet(NeuralNet):
+class AdversarialNet(BaseNet):
     """A skorch ``NeuralNet`` training ``module`` against ``adversary``.
 
     Parameters
@@ -118,7 +117,7 @@ class AdversarialNet(NeuralNet):
     # ``adversary__param`` reaches the adversary's class; known, the built
     # attributes are registered by :meth:`register_once` (skorch registers
     # only the attributes it does not know).
-    prefixes_ = NeuralNet.prefixes_ + ["adversary", "adversary_criterion", "adversary_optimizer"]
+    prefixes_ = BaseNet.prefixes_ + ["adversary", "adversary_criterion", "adversary_optimizer"]
 
     def __init__(
         self,
@@ -146,8 +145,6 @@ class AdversarialNet(NeuralNet):
     @property
     def _default_callbacks(self):
         return [
-            ("training_progress", TrainingProgress()),
-            ("divergence_guard", DivergenceGuard()),
             *super()._default_callbacks[:-1],
             ("main_loss", PassthroughScoring(name="main_loss", on_train=True)),
             ("adversary_loss", PassthroughScoring(name="adversary_loss", on_train=True, lower_is_better=None)),
@@ -163,26 +160,7 @@ class AdversarialNet(NeuralNet):
         super().initialize_module()
         self.adversary_ = self.initialized_instance(self.adversary, self.get_params_for("adversary"))
         self.register_once("adversary_", self.adversary_)
-        self._training_mode = None
         return self
-
-    def register_once(self, name, attr):
-        """Register a module or optimizer of a known prefix with skorch, once.
-
-        Registered, it is trained by the default optimizer (a module), follows
-        ``device``, and a net trained on a GPU unpickles on a CPU-only machine.
-        The one mechanism for every extra module and optimizer of the engine's nets.
-        """
-        if name not in self.cuda_dependent_attributes_:
-            self._register_attribute(name, attr, prefixes=False)
-
-    def _set_training(self, training=True):
-        # skorch switches every module's mode at every batch, which costs a
-        # good part of a small network's step; switching only when the mode
-        # changes (at the first batch after a validation pass) does not.
-        if getattr(self, "_training_mode", None) is not training:
-            super()._set_training(training)
-            self._training_mode = training
 
     def initialize_criterion(self):
         super().initialize_criterion()
@@ -304,23 +282,6 @@ class AdversarialNet(NeuralNet):
         self.adversary_optimizer_.zero_grad()  # as after the adversary's own steps: no gradient left behind
         self._record_adversary(main_loss, adversary_loss.detach(), adversary_pred, yi)
         return {"loss": loss, "y_pred": output}
-
-    def predict_outputs(self, X):
-        """The main module's ``(output, representation)`` for the rows of array ``X``, on the CPU.
-
-        CPU matrix kernels take different paths for different numbers of
-        rows, so in float32 a row's output depends, in its last bits, on the
-        size of the batch it is computed in. The last, shorter, batch is
-        therefore padded to the full size (and the padding dropped): each
-        row's output is then the same whatever the order of the rows.
-        """
-        batch_size = self.get_params_for("iterator_valid").get("batch_size", self.batch_size)
-        n_rows = len(X)
-        padding = -n_rows % batch_size if 0 < batch_size < n_rows else 0
-        if padding:
-            X = np.concatenate([X, X[:padding]])
-        outputs = self.forward(X, training=False, device="cpu")
-        return tuple(output[:n_rows] for output in outputs)
 
     def adversary_predict(self, X):
         """The adversary's logits on ``X``, read from the representation as in training, for diagnostics."""

@@ -1,0 +1,80 @@
+"""The skorch net every estimator of the engine trains: what their nets share.
+
+:class:`BaseNet` is skorch's ``NeuralNet`` with the engine's defaults: the
+training progress that schedules read, the divergence guard, one
+registration mechanism for extra modules and optimizers, and predictions
+that do not depend on the order of the rows. :class:`~sklearn_adv.nn.AdversarialNet`
+and the GAN's net build on it; a plain network classifier uses it as it is,
+with a main module returning ``(logits, features)``.
+"""
+
+import numpy as np
+from skorch import NeuralNet
+
+from sklearn_adv.nn.callbacks import DivergenceGuard, TrainingProgress
+
+__all__ = ["BaseNet"]
+
+
+class BaseNet(NeuralNet):
+    """skorch's ``NeuralNet`` with the engine's callbacks, registration and order-independent predictions.
+
+    Parameters
+    ----------
+    module : nn.Module class or instance
+        Returns ``(output, features)`` for :meth:`predict_outputs`, or any
+        output for skorch's own methods.
+    **kwargs
+        Everything :class:`skorch.NeuralNet` takes.
+    """
+
+    @property
+    def _default_callbacks(self):
+        return [
+            ("training_progress", TrainingProgress()),
+            ("divergence_guard", DivergenceGuard()),
+            *super()._default_callbacks,
+        ]
+
+    def initialize_module(self):
+        super().initialize_module()
+        self._training_mode = None
+        return self
+
+    def _set_training(self, training=True):
+        # skorch switches every module's mode at every batch, which costs a
+        # good part of a small network's step; switching only when the mode
+        # changes (at the first batch after a validation pass) does not.
+        if getattr(self, "_training_mode", None) is not training:
+            super()._set_training(training)
+            self._training_mode = training
+
+    def register_once(self, name, attr):
+        """Register a module or optimizer of a known prefix with skorch, once.
+
+        Registered, a module is trained by the default optimizer, it and an
+        optimizer's state follow ``device``, and a net trained on a GPU
+        unpickles on a CPU-only machine. The one mechanism for every extra
+        module and optimizer of the engine's nets (skorch registers on its
+        own only the attributes whose prefix it does not know).
+        """
+        if name not in self.cuda_dependent_attributes_:
+            self._register_attribute(name, attr, prefixes=False)
+
+    def predict_outputs(self, X):
+        """The main module's outputs for the rows of array ``X``, on the CPU, as a tuple.
+
+        CPU matrix kernels take different paths for different numbers of
+        rows, so in float32 a row's output depends, in its last bits, on the
+        size of the batch it is computed in. The last, shorter, batch is
+        therefore padded to the full size (and the padding dropped): each
+        row's output is then the same whatever the order of the rows.
+        """
+        batch_size = self.get_params_for("iterator_valid").get("batch_size", self.batch_size)
+        n_rows = len(X)
+        padding = -n_rows % batch_size if 0 < batch_size < n_rows else 0
+        if padding:
+            X = np.concatenate([X, X[:padding]])
+        outputs = self.forward(X, training=False, device="cpu")
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        return tuple(output[:n_rows] for output in outputs)
