@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
 
 from sklearn_adv import TICKMeans, plugins
-from sklearn_adv.cluster.tickmeans import _warp_matrix
+from sklearn_adv.cluster._warps import warp_matrix
 from sklearn_adv.cluster.transformations import Affine, Colour, Rotation, Transformation, Translation, warp_images
 from sklearn_adv.datasets import make_transformed_digits
 from sklearn_adv.nn.networks import build_network
@@ -112,7 +112,7 @@ def test_discrete_and_deep_forms_of_a_rotation_warp_alike():
     angle = np.radians(20.0)
     c, s = np.cos(angle), np.sin(angle)
     matrix = np.array([[c, -s, 1.0], [s, c, -1.0]])
-    discrete = (_warp_matrix(9, 9, matrix, circular=False) @ image.ravel()).reshape(9, 9)
+    discrete = (warp_matrix(9, 9, matrix, circular=False) @ image.ravel()).reshape(9, 9)
     deep = warp_images(torch.tensor(image[None, None], dtype=torch.float32), torch.tensor(matrix[None], dtype=torch.float32))
     np.testing.assert_allclose(deep[0, 0].numpy(), discrete, atol=1e-5)
 
@@ -392,14 +392,16 @@ def test_prototypes_that_win_too_few_samples_are_reseeded_from_the_busiest():
 
 
 def test_empty_discrete_clusters_are_reseeded_with_badly_explained_samples():
-    from sklearn_adv.cluster.tickmeans import _curriculum, _lloyd, _sq_norms
+    from sklearn_adv.cluster._discrete import Problem, lloyd
+    from sklearn_adv.cluster._warps import curriculum
 
     X = np.r_[np.zeros((10, 4)), np.ones((10, 4)), np.full((2, 4), 5.0)].astype(np.float32)
-    bank = _curriculum([Translation(max_shift=0)], (1, 1, 4))[0]
+    bank = curriculum([Translation(max_shift=0)], (1, 1, 4))[0]
     centers = np.stack([np.zeros(4), np.ones(4), np.full(4, 1000.0)]).astype(np.float32)[:, None, :]
-    centers, assignment, inertia, _ = _lloyd(X, _sq_norms(X), bank, centers, max_iter=10, tol=1e-6, gram=bank.gram())
-    assert np.bincount(assignment.labels, minlength=3).min() > 0
-    assert inertia == pytest.approx(0.0, abs=1e-4)
+    problem = Problem(X, max_iter=10, tol=1e-6, rng=np.random.RandomState(0))
+    solution = lloyd(problem, bank, centers, bank.gram())
+    assert np.bincount(solution.assignment.labels, minlength=3).min() > 0
+    assert solution.inertia == pytest.approx(0.0, abs=1e-4)
 
 
 # -- bad input -----------------------------------------------------------------------------
