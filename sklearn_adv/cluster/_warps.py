@@ -101,6 +101,8 @@ def head_targets(transformations, gridded, shape, ops):
     ``gridded`` (mixed radix, in the order listed, as :func:`_compose`); each
     transformation translates its own grid into its deep form's parameters
     (:meth:`~sklearn_adv.cluster.transformations.Transformation.grid_params`).
+    A transformation of ``gridded`` that is not one of ``transformations``
+    (the stand-in translation when none has a grid) gets no target.
     Returns ``{index in transformations: (n, K, n_params)}``.
     """
     spatial = [t for t in gridded if not t.photometric]
@@ -108,10 +110,11 @@ def head_targets(transformations, gridded, shape, ops):
     if not spatial:
         return {}
     digits = np.unravel_index(ops, sizes)
+    position = {id(t): i for i, t in enumerate(transformations)}
     targets = {}
     for transformation, digit in zip(spatial, digits):
-        index = next(i for i, t in enumerate(transformations) if t is transformation)
-        params = transformation.grid_params(shape)
+        index = position.get(id(transformation))
+        params = transformation.grid_params(shape) if index is not None else None
         if params is not None:
             targets[index] = params[digit]
     return targets
