@@ -55,8 +55,11 @@ class Transformation:
     """Base class: a family of transformations of a prototype image.
 
     Subclasses override :meth:`grid` (discrete solver) and/or
-    :meth:`n_params` with :meth:`apply` (deep solver). ``__init__`` stores
-    its arguments, so ``repr`` and equality follow them.
+    :meth:`n_params` with :meth:`apply` (deep solver), and
+    :meth:`grid_params` when the deep solver can start from the grid's maps.
+    The class attributes ``photometric`` and ``translational`` say how it
+    composes with the others. ``__init__`` stores its arguments, so
+    ``repr`` and equality follow them.
     """
 
     #: Whether this transformation changes intensities rather than positions.
