@@ -1,18 +1,18 @@
 """Transformation-invariant k-means for images (TICKMeans)."""
 
-import time
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
-from sklearn_adv.cluster.transformations import Rotation, Transformation, Translation, resolve_transformations
-from sklearn_adv.nn.data import check_image_shape
+from sklearn_adv.cluster._discrete import Problem, aligned_prototypes, exact_assign, fit_discrete
+from sklearn_adv.cluster._warps import curriculum, head_targets
+from sklearn_adv.cluster.transformations import Transformation, Translation, resolve_transformations
+from sklearn_adv.nn.data import as_network_input, check_image_shape
 from sklearn_adv.nn.utils import resolve_device
 
 
@@ -261,7 +261,7 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         X = validate_data(self, X, allow_nd=True, dtype=[np.float64, np.float32], ensure_min_samples=1)
         if y is not None:
             check_consistent_length(X, y)
-        images, shape = _as_images(X, self.image_shape, "X")
+        images, shape = _as_images(X, self.image_shape)
         if len(images) < self.n_clusters:
             raise ValueError(f"n_samples={len(images)} should be >= n_clusters={self.n_clusters}.")
         transformations = resolve_transformations(self.transformations)
@@ -271,37 +271,9 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         self._out_shape = X.shape[1:] if X.ndim > 2 or self.image_shape is None else tuple(self.image_shape)
         self.transformations_ = transformations
         if self.method == "deep":
-            from sklearn_adv.cluster._deep import fit_deep
-
-            for transformation in transformations:
-                if transformation.n_params(shape[0]) < 1:
-                    raise ValueError(f"The transformation {transformation!r} has no deep-solver form.")
-            # Warm start: the discrete solver over the transformations that
-            # have a grid, whose best maps also warm-start the network.
-            gridded = [t for t in transformations if t.grid(shape) is not None] or [Translation()]
-            stages = _curriculum(gridded, shape)
-            flat = images.reshape(len(images), -1)
-            initial = _fit_discrete(
-                flat, stages, self.n_clusters, self.n_init, self.n_swaps, self.max_iter, self.tol, rng, self.verbose
-            )[0]
-            ops = _exact_assign(flat, stages[-1], initial).per_cluster_ops
-            targets = _head_targets(transformations, gridded, shape, ops)
-            result = fit_deep(self, images, shape, transformations, initial, targets, rng)
+            centers, n_iter = self._fit_deep(images, transformations, rng)
         else:
-            stages = _curriculum(transformations, shape)
-            result = _fit_discrete(
-                images.reshape(len(images), -1),
-                stages,
-                self.n_clusters,
-                self.n_init,
-                self.n_swaps,
-                self.max_iter,
-                self.tol,
-                rng,
-                self.verbose,
-            )
-            self._bank = stages[-1]
-        centers, labels, inertia, n_iter = result
+            centers, n_iter = self._fit_discrete(images, transformations, rng)
         self._centers = centers
         self.cluster_centers_ = centers.reshape((self.n_clusters, *self._out_shape)).astype(X.dtype)
         self.n_iter_ = int(n_iter)
@@ -313,6 +285,36 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         self.inertia_ = float(final.best.sum())
         return self
 
+    def _discrete_problem(self, images, rng):
+        flat = images.reshape(len(images), -1)
+        return Problem(flat, max_iter=self.max_iter, tol=self.tol, rng=rng, verbose=self.verbose)
+
+    def _fit_discrete(self, images, transformations, rng):
+        """The discrete solver over the curriculum of ``transformations``: (centers, n_iter)."""
+        stages = curriculum(transformations, self._image_shape)
+        solution = fit_discrete(self._discrete_problem(images, rng), stages, self.n_clusters, self.n_init, self.n_swaps)
+        self._bank = stages[-1]
+        return solution.centers, solution.n_iter
+
+    def _fit_deep(self, images, transformations, rng):
+        """The deep solver, warm-started by the discrete one: (centers, n_epochs)."""
+        from sklearn_adv.cluster._deep import fit_deep
+
+        shape = self._image_shape
+        for transformation in transformations:
+            if transformation.n_params(shape[0]) < 1:
+                raise ValueError(f"The transformation {transformation!r} has no deep-solver form.")
+        # Warm start: the discrete solver over the transformations that
+        # have a grid, whose best maps also warm-start the network.
+        gridded = [t for t in transformations if t.grid(shape) is not None] or [Translation()]
+        stages = curriculum(gridded, shape)
+        problem = self._discrete_problem(images, rng)
+        initial = fit_discrete(problem, stages, self.n_clusters, self.n_init, self.n_swaps).centers
+        ops = exact_assign(problem.X, stages[-1], initial).per_cluster_ops
+        targets = head_targets(transformations, gridded, shape, ops)
+        centers, _, _, n_epochs = fit_deep(self, images, shape, transformations, initial, targets, rng)
+        return centers, n_epochs
+
     # ------------------------------------------------------------- predict
 
     def _assignment(self, images, with_aligned=False):
@@ -321,13 +323,12 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             from sklearn_adv.cluster._deep import deep_distances
 
             return deep_distances(self, images, with_aligned=with_aligned)
-        flat = images.reshape(len(images), -1)
-        return _exact_assign(flat, self._bank, self._centers)
+        return exact_assign(images.reshape(len(images), -1), self._bank, self._centers)
 
     def _distances(self, X, with_aligned=False):
         check_is_fitted(self)
         X = validate_data(self, X, allow_nd=True, dtype=[np.float64, np.float32], reset=False)
-        images, shape = _as_images(X, self.image_shape, "X")
+        images, shape = _as_images(X, self.image_shape)
         if shape != self._image_shape:
             hint = ""
             if X.shape == self._image_shape[-X.ndim :] and self.image_shape is None:
@@ -398,7 +399,7 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         if self.method == "deep":
             aligned = result.aligned
         else:
-            aligned = _aligned_prototypes(self._bank, self._centers, result)
+            aligned = aligned_prototypes(self._bank, self._centers, result)
         return aligned.reshape(X.shape).astype(X.dtype, copy=False)
 
     def __sklearn_tags__(self):
@@ -407,614 +408,9 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         return tags
 
 
-# ---------------------------------------------------------------- input
-
-
-def _as_images(X, image_shape, name):
-    """A validated array as ``(n, C, H, W)`` float32 and its ``(C, H, W)``."""
-    if X.ndim == 2 and image_shape is not None:
-        shape = check_image_shape(image_shape, X.shape[1])
-    elif X.ndim == 2:
-        shape = (1, 1, X.shape[1])
-    elif X.ndim == 3:
-        shape = (1, *X.shape[1:])
-    elif X.ndim == 4:
-        shape = X.shape[1:]
-    else:
-        raise ValueError(
-            f"{name} must be images (n, H, W) or (n, C, H, W), or rows (n, n_features); got shape {X.shape}."
-        )
+def _as_images(X, image_shape):
+    """A validated array as ``(n, C, H, W)`` float32 and its ``(C, H, W)``; rows without ``image_shape`` are 1-D signals."""
+    images, shape = as_network_input(X, image_shape, signals=True)
     if X.ndim > 2 and image_shape is not None and tuple(check_image_shape(image_shape)) != tuple(shape):
-        raise ValueError(f"image_shape={image_shape!r} does not match {name} of shape {X.shape}.")
-    return np.ascontiguousarray(X.reshape((len(X), *shape)), dtype=np.float32), tuple(int(s) for s in shape)
-
-
-# ------------------------------------------------------ transformation grid
-
-
-class _Bank:
-    """A grid of spatial maps as one sparse operator, plus an optional colour model.
-
-    ``A`` stacks the ``n_ops`` warps (each ``(H*W, H*W)``, applied to every
-    channel) vertically; ``shifts`` is the integer translation part of each
-    map (for re-centring prototypes), ``colour`` the bounds of the contrast
-    factor or None.
-    """
-
-    def __init__(self, shape, maps, shifts, colour, circular):
-        channels, height, width = shape
-        self.shape = shape
-        self.hw = height * width
-        self.n_ops = len(maps)
-        hw, n_ops = self.hw, self.n_ops
-        warp, op = _warp_matrices(height, width, maps, circular)
-        self.A = warp.tocsr().astype(np.float32)
-        self.AT = self.A.T.tocsr()
-        self.shifts = shifts
-        self.circular = circular
-        self.colour = colour
-        # Per map b: the diagonal of A_b^T A_b, and the row and column sums of |A_b|.
-        block_col = op * hw + warp.col
-        self.diag = np.bincount(block_col, warp.data**2, minlength=n_ops * hw).reshape(n_ops, hw).astype(np.float32)
-        row_sums = np.bincount(warp.row, np.abs(warp.data), minlength=n_ops * hw).reshape(n_ops, hw).max(axis=1)
-        col_sums = np.bincount(block_col, np.abs(warp.data), minlength=n_ops * hw).reshape(n_ops, hw).max(axis=1)
-        # The operator norm of each warp is at most sqrt(max row sum * max column sum).
-        self.lipschitz = float(np.sqrt(row_sums * col_sums).max()) * (colour[1] if colour else 1.0)
-        # Integer shifts move each pixel to at most one place: every A_b^T A_b
-        # is then the diagonal ``diag``, and the update is a division.
-        self.diagonal = bool(
-            np.all(warp.data == 1.0)
-            and np.bincount(warp.row, minlength=1).max(initial=0) <= 1
-            and np.bincount(block_col, minlength=1).max(initial=0) <= 1
-        )
-
-    def gram(self):
-        """The ``A_b^T A_b`` as a dense (n_ops, hw*hw) array, or None when diagonal or too large."""
-        if self.diagonal or self.n_ops * self.hw * self.hw > 2e7:
-            return None
-        grams = [(self.A[b * self.hw : (b + 1) * self.hw]) for b in range(self.n_ops)]
-        return np.stack([(g.T @ g).toarray().ravel() for g in grams]).astype(np.float32)
-
-
-def _warp_matrix(height, width, matrix, circular):
-    """Sparse (H*W, H*W) bilinear warp: output pixel q reads the input at ``matrix^-1 q``."""
-    return _warp_matrices(height, width, [matrix], circular)[0].tocsr()
-
-
-def _warp_matrices(height, width, maps, circular):
-    """All warps of ``maps`` stacked, as COO parts: ``(matrix (n_ops*H*W, H*W), op of each entry)``."""
-    maps = np.asarray(maps, dtype=float)  # (n_ops, 2, 3)
-    inverse = np.linalg.inv(maps[:, :, :2])
-    shift = maps[:, :, 2]
-    centre = np.array([(height - 1) / 2.0, (width - 1) / 2.0])
-    ys, xs = np.mgrid[0:height, 0:width]
-    q = np.stack([ys.ravel(), xs.ravel()]).astype(float) - centre[:, None]  # (2, hw)
-    src = np.einsum("bij,bjq->biq", inverse, q[None] - shift[:, :, None]) + centre[None, :, None]
-    src = np.round(src, 9)  # integer shifts stay exact
-    y0, x0 = np.floor(src[:, 0]), np.floor(src[:, 1])
-    fy, fx = src[:, 0] - y0, src[:, 1] - x0
-    size = height * width
-    out = np.arange(len(maps) * size).reshape(len(maps), size)
-    ops = np.repeat(np.arange(len(maps)), size).reshape(len(maps), size)
-    rows, cols, vals, which = [], [], [], []
-    for dy, dx, weight in ((0, 0, (1 - fy) * (1 - fx)), (0, 1, (1 - fy) * fx), (1, 0, fy * (1 - fx)), (1, 1, fy * fx)):
-        iy, ix = y0 + dy, x0 + dx
-        if circular:
-            iy, ix = np.mod(iy, height), np.mod(ix, width)
-            keep = weight > 1e-9
-        else:
-            keep = (weight > 1e-9) & (iy >= 0) & (iy < height) & (ix >= 0) & (ix < width)
-        rows.append(out[keep])
-        cols.append((iy[keep] * width + ix[keep]).astype(np.int64))
-        vals.append(weight[keep])
-        which.append(ops[keep])
-    rows, cols, vals, which = (np.concatenate(a) for a in (rows, cols, vals, which))
-    return sp.coo_matrix((vals, (rows, cols)), shape=(len(maps) * size, size)), which
-
-
-def _head_targets(transformations, gridded, shape, ops):
-    """The deep solver's parameters of the discrete solver's best maps, for translations and rotations.
-
-    ``ops`` (n, K) index the composed grid of the spatial transformations of
-    ``gridded`` (mixed radix, in the order listed, as :func:`_compose`).
-    Returns ``{index in transformations: (n, K, n_params)}``.
-    """
-    spatial = [t for t in gridded if not t.photometric]
-    sizes = [len(t.grid(shape)) for t in spatial]
-    if not spatial:
-        return {}
-    digits = np.unravel_index(ops, sizes)
-    targets = {}
-    for transformation, digit in zip(spatial, digits):
-        index = next(i for i, t in enumerate(transformations) if t is transformation)
-        grid = np.stack(transformation.grid(shape))
-        if isinstance(transformation, Translation):
-            limit = max(transformation.resolved_shift(shape), 1)
-            value = grid[digit][..., :, 2] / limit  # (n, K, 2)
-        elif isinstance(transformation, Rotation) and transformation.max_angle > 0:
-            angles = np.arctan2(grid[:, 1, 0], grid[:, 0, 0])
-            value = (angles[digit] / np.radians(transformation.max_angle))[..., None]
-        else:
-            continue
-        # The deep forms move by limit * tanh(parameter).
-        targets[index] = np.arctanh(np.clip(value, -0.95, 0.95))
-    return targets
-
-
-def _compose(per_plugin):
-    """All compositions of one map per plugin, as ``(2x3 map, integer shift)`` pairs.
-
-    The non-translation plugins act in the order listed; the translation
-    acts last, so that its shift is the map's translation part.
-    """
-    maps = [(np.eye(3), np.zeros(2))]
-    for transformation, grid in per_plugin:
-        is_translation = type(transformation).__name__ == "Translation"
-        maps = [
-            (total, shift + g[:, 2]) if is_translation else (np.vstack([g, [0.0, 0.0, 1.0]]) @ total, shift)
-            for total, shift in maps
-            for g in grid
-        ]
-    out = []
-    for total, shift in maps:
-        m = total[:2].copy()
-        m[:, 2] += shift
-        out.append((m, shift))
-    return out
-
-
-def _curriculum(transformations, shape):
-    """One bank per stage: the transformations switched on in the order listed."""
-    banks, grids, seen = [], [], set()
-    circular = any(getattr(t, "mode", None) == "circular" for t in transformations)
-    for transformation in transformations:
-        grid = transformation.grid(shape)
-        if grid is None:
-            raise ValueError(
-                f"The transformation {transformation!r} is only available with method='deep'; "
-                f"the discrete solver supports those with a grid (translation, rotation, affine, colour)."
-            )
-        grids.append((transformation, grid))
-        spatial = [(t, g) for t, g in grids if not t.photometric]
-        colours = [t for t, _ in grids if t.photometric]
-        key = (tuple(len(g) for _, g in spatial), len(colours))
-        if key in seen:
-            continue
-        seen.add(key)
-        composed = _compose(spatial)
-        maps = [m for m, _ in composed]
-        has_shift = any(type(t).__name__ == "Translation" for t, _ in spatial)
-        shifts = np.array([np.round(s).astype(int) for _, s in composed]) if has_shift else None
-        colour = colours[-1].bounds() if colours else None
-        banks.append(_Bank(shape, maps, shifts, colour, circular))
-    return banks
-
-
-# ------------------------------------------------------------- numerics
-
-
-def _sq_norms(X):
-    return np.einsum("ij,ij->i", X, X, dtype=np.float64).astype(np.float32)
-
-
-def _transform_prototypes(bank, centers):
-    """Every prototype under every map: (K, n_ops, C, H*W)."""
-    n_clusters = len(centers)
-    channels = bank.shape[0]
-    flat = centers.reshape(n_clusters * channels, bank.hw).T
-    warped = np.asarray(bank.A @ flat, dtype=np.float32).reshape(bank.n_ops, bank.hw, n_clusters, channels)
-    return np.ascontiguousarray(warped.transpose(2, 0, 3, 1))
-
-
-class _Assignment:
-    """Result of an assignment step (all arrays over samples)."""
-
-    def __init__(self, labels, ops, best, per_cluster, per_cluster_ops, scale, offset):
-        self.labels = labels
-        self.ops = ops
-        self.best = best
-        self.per_cluster = per_cluster
-        self.per_cluster_ops = per_cluster_ops
-        self.scale = scale
-        self.offset = offset
-
-
-def _chunk_distances(X, xx, bank, P):
-    """Squared distances of a chunk of samples to every transformed prototype: (m, K*n_ops).
-
-    With a colour model also the per-channel contrast and offset, (m, K*n_ops, C).
-    """
-    m = len(X)
-    n_clusters, n_ops, channels, hw = P.shape
-    flat = P.reshape(n_clusters * n_ops, channels * hw)
-    if bank.colour is None:
-        # ||x||^2 is the same for every map: it is added after the minimum, in _assign.
-        scores = X @ (-2.0 * flat.T)
-        scores += np.einsum("ij,ij->i", flat, flat)[None, :]
-        return scores, None, None
-    low, high = bank.colour
-    dist = np.zeros((m, n_clusters * n_ops), dtype=np.float32)
-    scales = np.empty((m, n_clusters * n_ops, channels), dtype=np.float32)
-    offsets = np.empty_like(scales)
-    Xc = X.reshape(m, channels, hw)
-    for c in range(channels):
-        y = flat.reshape(-1, channels, hw)[:, c]
-        x = Xc[:, c]
-        sy, yy = y.sum(1), np.einsum("ij,ij->i", y, y)
-        sx, xx_c = x.sum(1), np.einsum("ij,ij->i", x, x)
-        var_y = np.maximum(yy - sy * sy / hw, 1e-12)
-        var_x = np.maximum(xx_c - sx * sx / hw, 0.0)
-        cov = x @ y.T - np.outer(sx, sy) / hw
-        a = np.clip(cov / var_y[None, :], low, high)
-        dist += var_x[:, None] - 2.0 * a * cov + a * a * var_y[None, :]
-        scales[:, :, c] = a
-        offsets[:, :, c] = (sx[:, None] - a * sy[None, :]) / hw
-    np.maximum(dist, 0.0, out=dist)
-    return dist, scales, offsets
-
-
-def _assign(X, xx, bank, P, chunk_size=None):
-    """Best cluster and map of each sample, with per-cluster best distances."""
-    n = len(X)
-    n_clusters, n_ops = P.shape[:2]
-    channels = bank.shape[0]
-    if chunk_size is None:
-        chunk_size = max(1, int(2**22 // (n_clusters * n_ops * (3 if bank.colour else 1))))
-    labels = np.empty(n, dtype=np.int64)
-    ops = np.empty(n, dtype=np.int64)
-    best = np.empty(n, dtype=np.float64)
-    per_cluster = np.empty((n, n_clusters), dtype=np.float64)
-    per_cluster_ops = np.empty((n, n_clusters), dtype=np.int64)
-    scale = np.ones((n, channels), dtype=np.float32)
-    offset = np.zeros((n, channels), dtype=np.float32)
-    for start in range(0, n, chunk_size):
-        stop = min(n, start + chunk_size)
-        dist, scales, offsets = _chunk_distances(X[start:stop], xx[start:stop], bank, P)
-        cube = dist.reshape(stop - start, n_clusters, n_ops)
-        arg = cube.argmin(2)
-        rows = np.arange(stop - start)
-        per_cluster_ops[start:stop] = arg
-        per_cluster[start:stop] = np.take_along_axis(cube, arg[:, :, None], 2)[:, :, 0]
-        if scales is None:
-            per_cluster[start:stop] = np.maximum(per_cluster[start:stop] + xx[start:stop, None], 0.0)
-        lab = per_cluster[start:stop].argmin(1)
-        labels[start:stop] = lab
-        ops[start:stop] = arg[rows, lab]
-        best[start:stop] = per_cluster[start:stop][rows, lab]
-        if scales is not None:
-            flat = lab * n_ops + ops[start:stop]
-            scale[start:stop] = scales[rows, flat]
-            offset[start:stop] = offsets[rows, flat]
-    return _Assignment(labels, ops, best, per_cluster, per_cluster_ops, scale, offset)
-
-
-def _update_centers(X, assignment, bank, centers, gram, ridge=1e-4):
-    """Least-squares prototypes given each sample's cluster, map and colour parameters."""
-    n = len(X)
-    n_clusters, channels, hw = centers.shape
-    n_ops = bank.n_ops
-    groups = assignment.labels * n_ops + assignment.ops
-    onehot = sp.csr_matrix((np.ones(n, dtype=np.float32), (groups, np.arange(n))), shape=(n_clusters * n_ops, n))
-    images = X.reshape(n, channels, hw)
-    if bank.colour is not None:
-        a, b = assignment.scale, assignment.offset
-        images = (images - b[:, :, None]) * a[:, :, None]
-        weights = a * a
-    else:
-        weights = np.ones((n, channels), dtype=np.float32)
-    sums = np.asarray(onehot @ images.reshape(n, channels * hw), dtype=np.float32)
-    sums = sums.reshape(n_clusters, n_ops, channels, hw).transpose(1, 3, 0, 2).reshape(n_ops * hw, n_clusters * channels)
-    rhs = np.asarray(bank.AT @ sums)  # (hw, K*C)
-    w = np.asarray(onehot @ weights).reshape(n_clusters, n_ops, channels).transpose(1, 0, 2)
-    w = w.reshape(n_ops, n_clusters * channels)  # weight of map b in the normal equations of column (k, c)
-    totals = w.sum(0)
-    alive = totals > 0
-    lam = ridge * np.maximum(totals, 1e-12)
-    current = centers.transpose(2, 0, 1).reshape(hw, n_clusters * channels).astype(np.float32)
-    new = current.copy()
-    if bank.diagonal:
-        cols = np.flatnonzero(alive)
-        new[:, cols] = rhs[:, cols] / (bank.diag.T @ w[:, cols] + lam[None, cols])
-    elif gram is not None:
-        cols = np.flatnonzero(alive)
-        normal = (w[:, cols].T @ gram).reshape(len(cols), hw, hw)
-        normal[:, np.arange(hw), np.arange(hw)] += lam[cols, None]
-        new[:, cols] = np.linalg.solve(normal, rhs[:, cols].T[:, :, None])[:, :, 0].T
-    else:
-        new[:, alive] = _batched_cg(bank, w[:, alive], lam[alive], rhs[:, alive], current[:, alive])
-    return new.reshape(hw, n_clusters, channels).transpose(1, 2, 0)
-
-
-def _batched_cg(bank, w, lam, rhs, x0, max_iter=100, rtol=1e-5):
-    """Solve ``(sum_b w_b A_b^T A_b + lam) x = rhs`` for every column at once (Jacobi-preconditioned CG)."""
-    hw, n_ops = bank.hw, bank.n_ops
-
-    def apply(v):
-        y = np.asarray(bank.A @ v).reshape(n_ops, hw, -1) * w[:, None, :]
-        return np.asarray(bank.AT @ y.reshape(n_ops * hw, -1)) + lam[None, :] * v
-
-    diag = bank.diag.T @ w + lam[None, :]
-    x = x0.astype(np.float64)
-    r = rhs - apply(x)
-    z = r / diag
-    p = z.copy()
-    rz = (r * z).sum(0)
-    target = rtol * np.linalg.norm(rhs, axis=0)
-    for _ in range(max_iter):
-        if np.all(np.linalg.norm(r, axis=0) <= target):
-            break
-        q = apply(p)
-        pq = (p * q).sum(0)
-        alpha = np.where(pq > 0, rz / np.where(pq > 0, pq, 1.0), 0.0)
-        x += alpha * p
-        r -= alpha * q
-        z = r / diag
-        rz_new = (r * z).sum(0)
-        beta = np.where(rz > 0, rz_new / np.where(rz > 0, rz, 1.0), 0.0)
-        p = z + beta * p
-        rz = rz_new
-    return x.astype(np.float32)
-
-
-def _recentre(centers, assignment, bank):
-    """Move each prototype to the mean position of its members, so that small shifts suffice."""
-    if bank.shifts is None:
-        return centers
-    channels, height, width = bank.shape
-    shifts = bank.shifts[assignment.ops]
-    out = centers.copy()
-    for k in range(len(centers)):
-        members = assignment.labels == k
-        if not members.any():
-            continue
-        dy, dx = np.round(shifts[members].mean(0)).astype(int)
-        if dy == 0 and dx == 0:
-            continue
-        image = centers[k].reshape(channels, height, width)
-        if bank.circular:
-            moved = np.roll(image, (dy, dx), axis=(1, 2))
-        else:
-            moved = np.zeros_like(image)
-            moved[:, max(dy, 0) : height + min(dy, 0), max(dx, 0) : width + min(dx, 0)] = image[
-                :, max(-dy, 0) : height + min(-dy, 0), max(-dx, 0) : width + min(-dx, 0)
-            ]
-        out[k] = moved.reshape(channels, -1)
-    return out
-
-
-def _reseed_empty(X, centers, assignment):
-    """Give each empty cluster the worst-explained sample, as scikit-learn's k-means does."""
-    counts = np.bincount(assignment.labels, minlength=len(centers))
-    empty = np.flatnonzero(counts == 0)
-    if not len(empty):
-        return centers, False
-    channels = centers.shape[1]
-    worst = np.argsort(-assignment.best)[: len(empty)]
-    centers = centers.copy()
-    for k, i in zip(empty, worst):
-        centers[k] = X[i].reshape(channels, -1)
-    return centers, True
-
-
-def _assign_own(X, xx, bank, P, labels):
-    """Best map of each sample for its own cluster only: 1/K of a full assignment's work."""
-    n = len(X)
-    channels = bank.shape[0]
-    ops = np.empty(n, dtype=np.int64)
-    best = np.empty(n, dtype=np.float64)
-    scale = np.ones((n, channels), dtype=np.float32)
-    offset = np.zeros((n, channels), dtype=np.float32)
-    for k in np.unique(labels):
-        rows = np.flatnonzero(labels == k)
-        sub = _assign(X[rows], xx[rows], bank, P[k : k + 1])
-        ops[rows], best[rows] = sub.ops, sub.best
-        scale[rows], offset[rows] = sub.scale, sub.offset
-    return ops, best, scale, offset
-
-
-def _second_smallest(per_cluster):
-    if per_cluster.shape[1] < 2:
-        return np.full(len(per_cluster), np.inf)
-    return np.partition(per_cluster, 1, axis=1)[:, 1]
-
-
-def _lloyd(X, xx, bank, centers, max_iter, tol, gram):
-    """Alternate assignments and least-squares updates until the objective stalls.
-
-    Hamerly's bounds skip most of the work once prototypes move little: the
-    distance to a transformed prototype is ``lipschitz``-Lipschitz in the
-    prototype, so a sample whose distance to its own cluster (recomputed
-    exactly, for its best map) stays below a lower bound on its distance to
-    every other cluster keeps its cluster without the full search.
-    """
-    assignment = _assign(X, xx, bank, _transform_prototypes(bank, centers))
-    upper = np.sqrt(assignment.best)
-    lower = np.sqrt(_second_smallest(assignment.per_cluster))
-    previous = np.inf
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 (read after the loop)
-        inertia = float(assignment.best.sum())
-        if np.isfinite(previous) and previous - inertia <= tol * abs(previous):
-            break
-        previous = inertia
-        old = centers
-        centers, reseeded = _reseed_empty(X, centers, assignment)
-        if not reseeded:
-            centers = _update_centers(X, assignment, bank, centers, gram)
-            centers = _recentre(centers, assignment, bank)
-        P = _transform_prototypes(bank, centers)
-        if reseeded:
-            previous = np.inf
-            assignment = _assign(X, xx, bank, P)
-            upper = np.sqrt(assignment.best)
-            lower = np.sqrt(_second_smallest(assignment.per_cluster))
-            continue
-        moved = bank.lipschitz * np.sqrt(((centers - old) ** 2).sum(axis=(1, 2)))
-        order = np.argsort(moved)[::-1]
-        largest, runner_up = moved[order[0]], (moved[order[1]] if len(moved) > 1 else 0.0)
-        labels = assignment.labels.copy()
-        lower = lower - np.where(labels == order[0], runner_up, largest)
-        ops, best, scale, offset = _assign_own(X, xx, bank, P, labels)
-        upper = np.sqrt(best)
-        unsure = np.flatnonzero(upper > lower)
-        if len(unsure):
-            full = _assign(X[unsure], xx[unsure], bank, P)
-            labels[unsure], ops[unsure], best[unsure] = full.labels, full.ops, full.best
-            scale[unsure], offset[unsure] = full.scale, full.offset
-            upper[unsure] = np.sqrt(full.best)
-            lower[unsure] = np.sqrt(_second_smallest(full.per_cluster))
-        assignment = _Assignment(labels, ops, best, None, None, scale, offset)
-    return centers, assignment, float(assignment.best.sum()), n_iter
-
-
-def _samples_as_prototypes(X, idx, channels):
-    return X[idx].reshape(len(idx), channels, -1)
-
-
-def _kmeans_plusplus(X, xx, bank, n_clusters, rng):
-    """Greedy k-means++ seeding with transformation-invariant distances."""
-    n = len(X)
-    channels = bank.shape[0]
-    n_local = 2 + int(np.log(n_clusters))
-    chosen = [rng.randint(n)]
-    closest = _assign(X, xx, bank, _transform_prototypes(bank, _samples_as_prototypes(X, chosen, channels))).best
-    for _ in range(1, n_clusters):
-        total = closest.sum()
-        if total <= 0:
-            candidates = rng.choice(n, n_local)
-        else:
-            candidates = rng.choice(n, n_local, p=closest / total)
-        d = _assign(X, xx, bank, _transform_prototypes(bank, _samples_as_prototypes(X, candidates, channels)))
-        trial = np.minimum(closest[:, None], d.per_cluster)
-        j = int(trial.sum(0).argmin())
-        chosen.append(int(candidates[j]))
-        closest = trial[:, j]
-    return _samples_as_prototypes(X, chosen, channels).copy()
-
-
-def _swap_moves(X, xx, bank, centers, assignment, inertia, n_swaps, max_iter, tol, gram, rng, verbose):
-    """Replace one prototype by a badly explained sample, keep the change when the objective drops."""
-    n = len(X)
-    n_clusters = len(centers)
-    channels = bank.shape[0]
-    n_candidates = min(n, 10)
-    iterations = 0
-    for trial in range(n_swaps if n_clusters > 1 else 0):
-        assignment = _assign(X, xx, bank, _transform_prototypes(bank, centers))
-        per = assignment.per_cluster
-        ordered = np.sort(per, axis=1)
-        best, second = ordered[:, 0], ordered[:, 1]
-        weights = np.maximum(best, 0)
-        n_positive = int(np.count_nonzero(weights))
-        if n_positive == 0:
-            break
-        candidates = rng.choice(n, min(n_candidates, n_positive), replace=False, p=weights / weights.sum())
-        to_candidate = _assign(
-            X, xx, bank, _transform_prototypes(bank, _samples_as_prototypes(X, candidates, channels))
-        ).per_cluster
-        # Objective after removing prototype j and adding candidate c, before any update.
-        estimate = np.empty((n_clusters, len(candidates)))
-        for j in range(n_clusters):
-            without = np.where(assignment.labels == j, second, best)
-            estimate[j] = np.minimum(without[:, None], to_candidate).sum(0)
-        j, c = np.unravel_index(estimate.argmin(), estimate.shape)
-        trial_centers = centers.copy()
-        trial_centers[j] = X[candidates[c]].reshape(channels, -1)
-        trial_centers, trial_assignment, trial_inertia, n_iter = _lloyd(
-            X, xx, bank, trial_centers, max_iter, tol, gram
-        )
-        accepted = trial_inertia < inertia
-        if verbose:
-            print(f"  swap {trial + 1}: cluster {j}, objective {inertia:.6g} -> {trial_inertia:.6g}"
-                  f" ({'kept' if accepted else 'undone'})")
-        if accepted:
-            centers, assignment, inertia = trial_centers, trial_assignment, trial_inertia
-            iterations += n_iter
-    return centers, assignment, inertia, iterations
-
-
-def _fit_discrete(X, stages, n_clusters, n_init, n_swaps, max_iter, tol, rng, verbose):
-    """Restarts and swap moves on the first stage, then the rest of the curriculum.
-
-    Restarts and swaps repair the choice of clusters, which the first
-    transformation (the translation, by default) already shows; running them
-    there rather than on the full grid costs a fraction of the time.
-    Returns centers, labels, inertia, n_iter.
-    """
-    xx = _sq_norms(X)
-    grams = [bank.gram() for bank in stages]
-    best = None
-    for run in range(n_init):
-        start = time.perf_counter()
-        centers = _kmeans_plusplus(X, xx, stages[0], n_clusters, rng)
-        centers, assignment, inertia, n_iter = _lloyd(X, xx, stages[0], centers, max_iter, tol, grams[0])
-        if verbose:
-            print(f"run {run + 1}/{n_init}, stage 1/{len(stages)} ({stages[0].n_ops} maps):"
-                  f" objective {inertia:.6g} after {n_iter} iterations in {time.perf_counter() - start:.2f}s")
-        if best is None or inertia < best[2]:
-            best = (centers, assignment, inertia, n_iter)
-    centers, assignment, inertia, total_iter = best
-    centers, assignment, inertia, more = _swap_moves(
-        X, xx, stages[0], centers, assignment, inertia, n_swaps, max_iter, tol, grams[0], rng, verbose
-    )
-    total_iter += more
-    for stage, (bank, gram) in enumerate(zip(stages[1:], grams[1:]), start=2):
-        centers, assignment, inertia, n_iter = _lloyd(X, xx, bank, centers, max_iter, tol, gram)
-        total_iter += n_iter
-        if verbose:
-            print(f"stage {stage}/{len(stages)} ({bank.n_ops} maps): objective {inertia:.6g} after {n_iter} iterations")
-    return centers, assignment.labels, inertia, total_iter
-
-
-def _aligned_prototypes(bank, centers, assignment):
-    """Each sample's cluster prototype under the sample's best map (and colour)."""
-    channels = bank.shape[0]
-    n = len(assignment.labels)
-    out = np.empty((n, channels, bank.hw), dtype=np.float32)
-    for (k, op) in set(zip(assignment.labels.tolist(), assignment.ops.tolist())):
-        rows = (assignment.labels == k) & (assignment.ops == op)
-        warp = bank.A[op * bank.hw : (op + 1) * bank.hw]
-        out[rows] = np.asarray(warp @ centers[k].T).T[None]
-    if bank.colour is not None:
-        out = out * assignment.scale[:, :, None] + assignment.offset[:, :, None]
-    return out
-
-
-def _exact_assign(X, bank, centers):
-    """An assignment whose distances are recomputed in float64 for each cluster's best map.
-
-    The search itself runs in float32 over all maps; recomputing the kept
-    distances exactly makes a sample's result independent of the other
-    samples it is passed with.
-    """
-    search = _assign(X, _sq_norms(X), bank, _transform_prototypes(bank, centers))
-    n, n_clusters = search.per_cluster.shape
-    channels = bank.shape[0]
-    P = _transform_prototypes(bank, centers).astype(np.float64)  # (K, n_ops, C, hw)
-    x = X.reshape(n, channels, bank.hw).astype(np.float64)
-    per_cluster = np.empty((n, n_clusters))
-    scales = np.ones((n, n_clusters, channels))
-    offsets = np.zeros((n, n_clusters, channels))
-    for k in range(n_clusters):
-        p = P[k, search.per_cluster_ops[:, k]]  # (n, C, hw)
-        if bank.colour is not None:
-            low, high = bank.colour
-            pc = p - p.mean(axis=2, keepdims=True)
-            xc = x - x.mean(axis=2, keepdims=True)
-            var = np.maximum((pc * pc).sum(axis=2), 1e-12)
-            a = np.clip((pc * xc).sum(axis=2) / var, low, high)
-            b = (x.sum(axis=2) - a * p.sum(axis=2)) / bank.hw
-            p = a[:, :, None] * p + b[:, :, None]
-            scales[:, k], offsets[:, k] = a, b
-        per_cluster[:, k] = ((x - p) ** 2).sum(axis=(1, 2))
-    labels = per_cluster.argmin(axis=1)
-    rows = np.arange(n)
-    return _Assignment(
-        labels,
-        search.per_cluster_ops[rows, labels],
-        per_cluster[rows, labels],
-        per_cluster,
-        search.per_cluster_ops,
-        scales[rows, labels].astype(np.float32),
-        offsets[rows, labels].astype(np.float32),
-    )
+        raise ValueError(f"image_shape={image_shape!r} does not match X of shape {X.shape}.")
+    return np.ascontiguousarray(images, dtype=np.float32), tuple(int(s) for s in shape)

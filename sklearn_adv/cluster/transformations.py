@@ -10,7 +10,14 @@ kind ``"transformation"``. It serves the two solvers of :class:`TICKMeans`:
 - the deep solver asks for ``n_params(n_channels)`` numbers per sample and
   prototype, predicted by a network, and calls :meth:`Transformation.apply`
   on a batch of prototype images. All zeros is the identity, so a network
-  whose last layer starts at zero starts with untransformed prototypes.
+  whose last layer starts at zero starts with untransformed prototypes;
+  :meth:`Transformation.grid_params` gives the parameters of the grid's maps,
+  with which the deep solver's network is warm-started.
+
+Two class attributes say how a transformation composes with the others:
+``photometric`` (it changes intensities, not positions) and
+``translational`` (its maps are pure shifts, applied after every other
+spatial map, so that they are the translation part of the composition).
 
 Spatial maps are written in pixel units, as ``(y, x)`` coordinates relative
 to the image centre: ``[[a, b, ty], [c, d, tx]]`` sends the prototype pixel
@@ -48,12 +55,17 @@ class Transformation:
     """Base class: a family of transformations of a prototype image.
 
     Subclasses override :meth:`grid` (discrete solver) and/or
-    :meth:`n_params` with :meth:`apply` (deep solver). ``__init__`` stores
-    its arguments, so ``repr`` and equality follow them.
+    :meth:`n_params` with :meth:`apply` (deep solver), and
+    :meth:`grid_params` when the deep solver can start from the grid's maps.
+    The class attributes ``photometric`` and ``translational`` say how it
+    composes with the others. ``__init__`` stores its arguments, so
+    ``repr`` and equality follow them.
     """
 
     #: Whether this transformation changes intensities rather than positions.
     photometric = False
+    #: Whether its maps are pure shifts, applied after (outside) every other spatial map.
+    translational = False
 
     def grid(self, image_shape):
         """The spatial maps the discrete solver searches, as a list of 2x3 arrays.
@@ -65,6 +77,15 @@ class Transformation:
     def n_params(self, n_channels):
         """How many numbers the deep solver predicts per sample and prototype."""
         return 0
+
+    def grid_params(self, image_shape):
+        """The deep solver's parameters of each map of :meth:`grid`, as an array (n_maps, n_params).
+
+        They let the deep solver's network start from the discrete solver's
+        best maps. ``None`` (the default) means the two forms do not
+        correspond and that transformation starts from the identity.
+        """
+        return None
 
     def apply(self, images, params):
         """Transform ``images`` of shape (N, C, H, W) with ``params`` of shape (N, n_params)."""
@@ -125,6 +146,15 @@ def warp_images(images, matrices, padding_mode="zeros"):
     return F.grid_sample(images, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False)
 
 
+def _inverse_tanh(fraction):
+    """Parameters ``p`` with ``tanh(p) = fraction`` of the largest move, the form of the deep solver's maps.
+
+    The edges of the range (``tanh`` = 1) would need infinite parameters:
+    fractions are clipped to 0.95.
+    """
+    return np.arctanh(np.clip(fraction, -0.95, 0.95))
+
+
 def _identity_maps(params):
     eye = torch.zeros((params.shape[0], 2, 3), dtype=params.dtype, device=params.device)
     eye[:, 0, 0] = 1.0
@@ -148,6 +178,7 @@ class Translation(Transformation):
         wrapping around.
     """
 
+    translational = True
     _arg_names = ("max_shift", "mode")
 
     def __init__(self, max_shift=None, mode="zeros"):
@@ -173,6 +204,11 @@ class Translation(Transformation):
 
     def n_params(self, n_channels):
         return 2
+
+    def grid_params(self, image_shape):
+        limit = max(self.resolved_shift(image_shape), 1)
+        shifts = np.stack(self.grid(image_shape))[:, :, 2]
+        return _inverse_tanh(shifts / limit)
 
     def apply(self, images, params):
         shift = self.resolved_shift(images.shape[1:])
@@ -222,6 +258,13 @@ class Rotation(Transformation):
 
     def n_params(self, n_channels):
         return 1
+
+    def grid_params(self, image_shape):
+        if self.max_angle == 0:
+            return None
+        grid = np.stack(self.grid(image_shape))
+        angles = np.arctan2(grid[:, 1, 0], grid[:, 0, 0])
+        return _inverse_tanh(angles / np.radians(self.max_angle))[:, None]
 
     def apply(self, images, params):
         self._check()

@@ -171,8 +171,8 @@ class TransformedPrototypes(nn.Module):
         Objects with ``n_params(n_channels)`` and a differentiable
         ``apply(images, params)``, such as those of
         :mod:`sklearn_adv.cluster.transformations`. Applied to a prototype in
-        the order listed, except that a translation (a transformation whose
-        class is named ``Translation``) is applied last (outermost).
+        the order listed, except that translations (those whose
+        ``translational`` attribute is true) are applied last (outermost).
     encoder : nn.Module
         Maps a batch ``(B, C, H, W)`` to features ``(B, F)``; ``F`` is read
         from its ``out_features``.
@@ -204,7 +204,8 @@ class TransformedPrototypes(nn.Module):
         scale = float(prototypes.std()) or 1.0
         self.register_buffer("scale", torch.tensor(scale))
         self.normalised_prototypes = nn.Parameter(torch.as_tensor(prototypes / scale))
-        self.order = sorted(range(len(transformations)), key=lambda t: type(transformations[t]).__name__ == "Translation")
+        # Stable sort: translations last, the others in the order listed.
+        self.order = sorted(range(len(transformations)), key=lambda t: getattr(transformations[t], "translational", False))
         self.transformations = transformations
         self.encoder = encoder
         features = encoder.out_features

@@ -14,8 +14,16 @@ from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
 
 from sklearn_adv import TICKMeans, plugins
-from sklearn_adv.cluster.tickmeans import _warp_matrix
-from sklearn_adv.cluster.transformations import Affine, Colour, Rotation, Transformation, Translation, warp_images
+from sklearn_adv.cluster._warps import curriculum, warp_matrix
+from sklearn_adv.cluster.transformations import (
+    Affine,
+    Colour,
+    Morphological,
+    Rotation,
+    Transformation,
+    Translation,
+    warp_images,
+)
 from sklearn_adv.datasets import make_transformed_digits
 from sklearn_adv.nn.networks import build_network
 from sklearn_adv.nn.prototypes import (
@@ -112,7 +120,7 @@ def test_discrete_and_deep_forms_of_a_rotation_warp_alike():
     angle = np.radians(20.0)
     c, s = np.cos(angle), np.sin(angle)
     matrix = np.array([[c, -s, 1.0], [s, c, -1.0]])
-    discrete = (_warp_matrix(9, 9, matrix, circular=False) @ image.ravel()).reshape(9, 9)
+    discrete = (warp_matrix(9, 9, matrix, circular=False) @ image.ravel()).reshape(9, 9)
     deep = warp_images(torch.tensor(image[None, None], dtype=torch.float32), torch.tensor(matrix[None], dtype=torch.float32))
     np.testing.assert_allclose(deep[0, 0].numpy(), discrete, atol=1e-5)
 
@@ -253,6 +261,33 @@ def test_affine_grid_holds_scales_and_shears():
     assert len(Colour().grid((8, 8))) == 1
 
 
+def test_grid_params_are_the_deep_parameters_of_each_grid_map():
+    translation = Translation(max_shift=2)
+    shifts = np.stack(translation.grid((9, 9)))[:, :, 2]
+    moved = 2 * np.tanh(translation.grid_params((9, 9)))
+    # Shifts inside the range are exact; those at its edge are clipped to 0.95 of it.
+    np.testing.assert_allclose(moved, np.clip(shifts, -1.9, 1.9), atol=1e-12)
+    rotation = Rotation(max_angle=30, n_angles=5)
+    angles = 30 * np.tanh(rotation.grid_params((9, 9))[:, 0])
+    np.testing.assert_allclose(angles, [-28.5, -15, 0, 15, 28.5], atol=1e-12)
+    for transformation in (Rotation(max_angle=0), Affine(), Colour(), Morphological()):
+        assert transformation.grid_params((9, 9)) is None
+
+
+def test_translational_transformations_act_last_whatever_their_class():
+    class Nudge(Transformation):
+        translational = True
+
+        def grid(self, image_shape):
+            return [np.array([[1.0, 0.0, 0.0], [0.0, 1.0, dx]]) for dx in (-1.0, 0.0, 1.0)]
+
+    bank = curriculum([Nudge(), Rotation(max_angle=10)], (1, 9, 9))[-1]
+    assert bank.shifts is not None and bank.shifts[:, 1].tolist() == [-1, -1, -1, 0, 0, 0, 1, 1, 1]
+    encoder = build_network("mlp", (1, 4, 4), None)
+    module = TransformedPrototypes(np.ones((2, 1, 4, 4)), [Translation(), Rotation(), Colour()], encoder)
+    assert module.order == [1, 2, 0]
+
+
 # -- the deep solver -----------------------------------------------------------------------
 
 
@@ -307,6 +342,13 @@ def test_deep_solver_learns_morphological_and_colour_transformations(shifted_pai
         # they learned lowers the error (small steps along the gradient).
         assert heads[index].weight.abs().max() > 1e-4
         assert _inertia_without_head(model, X, index) > model.inertia_ * (1 + 1e-4)
+
+
+def test_deep_solver_takes_transformations_that_have_no_grid_alone(shifted_pairs):
+    # The discrete warm start then runs on a stand-in translation, which warm-starts no head.
+    model = TICKMeans(n_clusters=2, method="deep", transformations="morphological", max_epochs=1, random_state=0)
+    model.fit(shifted_pairs)
+    assert model.labels_.shape == (len(shifted_pairs),)
 
 
 class _Recorder(Callback):
@@ -392,14 +434,15 @@ def test_prototypes_that_win_too_few_samples_are_reseeded_from_the_busiest():
 
 
 def test_empty_discrete_clusters_are_reseeded_with_badly_explained_samples():
-    from sklearn_adv.cluster.tickmeans import _curriculum, _lloyd, _sq_norms
+    from sklearn_adv.cluster._discrete import Problem, lloyd
 
     X = np.r_[np.zeros((10, 4)), np.ones((10, 4)), np.full((2, 4), 5.0)].astype(np.float32)
-    bank = _curriculum([Translation(max_shift=0)], (1, 1, 4))[0]
+    bank = curriculum([Translation(max_shift=0)], (1, 1, 4))[0]
     centers = np.stack([np.zeros(4), np.ones(4), np.full(4, 1000.0)]).astype(np.float32)[:, None, :]
-    centers, assignment, inertia, _ = _lloyd(X, _sq_norms(X), bank, centers, max_iter=10, tol=1e-6, gram=bank.gram())
-    assert np.bincount(assignment.labels, minlength=3).min() > 0
-    assert inertia == pytest.approx(0.0, abs=1e-4)
+    problem = Problem(X, max_iter=10, tol=1e-6, rng=np.random.RandomState(0))
+    solution = lloyd(problem, bank, centers, bank.gram())
+    assert np.bincount(solution.assignment.labels, minlength=3).min() > 0
+    assert solution.inertia == pytest.approx(0.0, abs=1e-4)
 
 
 # -- bad input -----------------------------------------------------------------------------

@@ -104,6 +104,12 @@ def test_image_inputs_are_shaped_for_networks():
         check_image_shape((4, 4), n_features=9)
 
 
+def test_rows_read_as_signals_are_one_channel_images_of_height_one():
+    X, shape = as_network_input(np.arange(12.0).reshape(2, 6), signals=True)
+    assert X.shape == (2, 1, 1, 6) and shape == (1, 1, 6)
+    assert as_network_input(np.zeros((2, 6)), image_shape=(2, 3), signals=True)[1] == (1, 2, 3)
+
+
 def test_devices_are_checked_before_training():
     assert resolve_device("cpu") == "cpu"
     assert resolve_device("auto") in ("cpu", "cuda")
