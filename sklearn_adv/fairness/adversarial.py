@@ -12,37 +12,34 @@ the shared engine :class:`sklearn_adv.nn.AdversarialNet`:
 - equal opportunity: as equalized odds, on the positive rows only.
 """
 
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (  # _check_sample_weight: no public equivalent
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 from torch import nn
 
 from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
-from sklearn_adv.nn.networks import build_network
-from sklearn_adv.nn.params import RoleParamsMixin
+from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkClassifierMixin, NetworkEstimator
 from sklearn_adv.nn.sampling import RowsDataset, batched_loader
-from sklearn_adv.nn.tabular import TabularEncoder, reject_missing_numbers
-from sklearn_adv.nn.utils import fused_adam_options, resolve_device, seed_from, to_float32, torch_seed
+from sklearn_adv.nn.utils import to_float32
 
 __all__ = ["FairClassifier"]
 
 _CRITERIA = ("demographic_parity", "equalized_odds", "equal_opportunity")
 
 
-class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin, BaseEstimator):
+class FairClassifier(NetworkClassifierMixin, NetworkEstimator):
     """Classifier and transformer whose predictions and features hide a protected attribute.
 
     Three networks are trained together: an ``encoder`` maps the inputs to a
@@ -146,10 +143,23 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         encoder's by default: an adversary that keeps up with the encoder
         finds the attribute where the encoder moves it to.
 
-    train_split : None or callable, default=None
-        skorch's validation split, e.g. ``skorch.dataset.ValidSplit(0.1)``
-        (not stratified: the targets are a dict); ``None`` trains on all rows.
-        Combine with ``skorch.callbacks.EarlyStopping`` in ``callbacks``.
+    optimizer : {"adam", "sgd"} or torch.optim.Optimizer class, default="adam"
+        The optimizer of every network. ``"adam"`` runs without momentum
+        (``betas=(0, 0.999)``): with momentum, the encoder and the adversary
+        overshoot each other's moves. ``"sgd"`` uses momentum 0.9. A class is
+        used as given.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (stratified by class)
+        and stop when their label loss has not improved for
+        ``n_iter_no_change`` epochs, keeping the best epoch's weights. The
+        adversary's schedule still runs over ``max_epochs``.
+
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out when ``early_stopping=True``.
+
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
 
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the skorch net, e.g. early stopping or
@@ -181,9 +191,11 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         The groups of the sensitive attribute(s) the adversary tells apart;
         tuples when there are several attributes.
 
-    input_encoder_ : sklearn_adv.nn.TabularEncoder
-        Fitted preprocessing of the model's inputs: one-hot encoding of
-        categorical columns and standardisation of numeric ones.
+    input_encoder_ : sklearn_adv.nn.TabularEncoder or None
+        Fitted preprocessing of the model's inputs when they are a DataFrame
+        with categorical columns: one-hot encoding of categorical columns and
+        standardisation of numeric ones. None for numeric inputs, which the
+        network reads as given.
 
     net_ : sklearn_adv.nn.AdversarialNet
         The trained skorch net; ``net_.module_`` holds the encoder and head,
@@ -222,8 +234,13 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
     rewards making it confidently wrong (maximising its cross-entropy does,
     and then the attribute stays in the representation, flipped). Both
     networks use Adam without momentum, which keeps the two from circling
-    each other. Categorical DataFrame columns are one-hot encoded and numeric
-    columns standardised inside the estimator.
+    each other.
+
+    Inputs follow the rule of every network estimator: a DataFrame with
+    categorical columns is encoded inside the estimator (categorical columns
+    one-hot, numeric columns standardised); numeric input reaches the
+    network as given, so standardise it (e.g. in a Pipeline) when its
+    columns have different scales.
 
     References
     ----------
@@ -251,9 +268,17 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
     (200, 64)
     """
 
-    _roles = ("encoder", "head", "adversary")
+    # Defaults of the networks built when a role is None; role__param
+    # hyperparameters override them key by key.
+    _roles = {
+        "encoder": {"mlp": {"hidden_units": (64,)}},
+        "head": {"mlp": {"hidden_units": ()}},
+        "adversary": {"mlp": {"hidden_units": (32,)}},
+    }
 
     _parameter_constraints = {
+        **NetworkEstimator.shared_parameter_constraints,
+        **NetworkEstimator.validation_parameter_constraints,
         "sensitive": [None, str, Integral, list],
         "criterion": [StrOptions(set(_CRITERIA))],
         "adversary_weight": [Interval(Real, 0, None, closed="left")],
@@ -262,18 +287,10 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         "adversary_schedule": [StrOptions({"constant", "ganin"}), callable],
         "balance_groups": ["boolean"],
         "adversary_steps": [Interval(Integral, 1, None, closed="left")],
-        "encoder": [None, str, callable],
-        "head": [None, str, callable],
-        "adversary": [None, str, callable],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
+        "encoder": ROLE_CONSTRAINT,
+        "head": ROLE_CONSTRAINT,
+        "adversary": ROLE_CONSTRAINT,
         "adversary_lr": [None, Interval(Real, 0, None, closed="neither")],
-        "train_split": [None, callable],
-        "callbacks": [None, list],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -294,7 +311,10 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         batch_size=128,
         lr=3e-3,
         adversary_lr=3e-2,
-        train_split=None,
+        optimizer="adam",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -316,7 +336,10 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         self.batch_size = batch_size
         self.lr = lr
         self.adversary_lr = adversary_lr
-        self.train_split = train_split
+        self.optimizer = optimizer
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -363,10 +386,8 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
             )
         self.sensitive_groups_, group_codes = _encode_groups(groups, len(y))
 
-        # The engine's tabular encoding: categorical columns one-hot (unknown
-        # levels all zeros), numeric ones standardised.
-        self.input_encoder_ = TabularEncoder(handle_unknown="ignore")
-        X_net = self._encode_inputs(X_model, fit=True)
+        device = self._fit_device()  # an unavailable device is refused before any work
+        X_net = self._model_input(X_model, reset=True)
         targets = {"target": y_encoded.astype(np.int64), "adversary": group_codes}
         if sample_weight is not None:
             targets["target_weight"] = sample_weight.astype(np.float32)
@@ -381,40 +402,31 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
         elif self.criterion == "equal_opportunity" or sample_weight is not None:
             targets["adversary_weight"] = adversary_rows.astype(np.float32)
 
-        device = resolve_device(self.device)
-        with torch_seed(seed_from(self.random_state)):
-            self.net_ = self._build_net(X_net.shape[1], device)
-            self.net_.fit(X_net, targets)
-        self.history_ = self.net_.history
+        rng = self._fit_random_state()
+        train_rows, valid_rows = self._validation_rows(np.arange(len(y_encoded)), y_encoded, rng)
+        valid = None if valid_rows is None else RowsDataset(X_net[valid_rows], _take_rows(targets, valid_rows))
+        with self._torch_seed(rng):
+            net = self._build_net(X_net.shape[1], device, valid)
+            self._fit_net(net, RowsDataset(X_net[train_rows], _take_rows(targets, train_rows)), None)
+        self._n_features_out = self.net_.module_.encoder.out_features
         return self
 
-    def _build_net(self, n_inputs, device):
+    def _build_net(self, n_inputs, device, valid_dataset):
         """The skorch net: encoder + head as the main module, against the adversary."""
         n_classes, n_groups = len(self.classes_), len(self.sensitive_groups_)
-        encoder = build_network(
-            self.encoder, (n_inputs,), None, **_with_defaults(self.encoder, self.role_params("encoder"), hidden_units=(64,))
-        )
+        encoder = self._build_role("encoder", (n_inputs,), None)
         n_representation = getattr(encoder, "out_features", None)
         if n_representation is None:
             raise TypeError(
                 f"The encoder {type(encoder).__name__} must expose the size of its output as `out_features`."
             )
-        head = build_network(
-            self.head, (n_representation,), n_classes, **_with_defaults(self.head, self.role_params("head"), hidden_units=())
-        )
+        head = self._build_role("head", (n_representation,), n_classes)
         conditional = self.criterion != "demographic_parity"
         n_adversary_in = (n_representation if self.adversary_reads == "representation" else n_classes) + (
             n_classes if conditional else 0
         )
-        # A factory rather than an instance: skorch builds the adversary inside
-        # its initialisation (it refuses a module instance set afterwards).
-        adversary = partial(
-            build_network,
-            self.adversary,
-            (n_adversary_in,),
-            n_groups,
-            **_with_defaults(self.adversary, self.role_params("adversary"), hidden_units=(32,)),
-        )
+        adversary = self._build_role("adversary", (n_adversary_in,), n_groups)
+        split_params, stopping = self._early_stopping_params(valid_dataset)
         return _FairNet(
             EncoderHead(encoder, head),
             adversary,
@@ -428,44 +440,32 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
             adversary_weight=self.adversary_weight,
             adversary_schedule=self.adversary_schedule,
             adversary_steps=self.adversary_steps,
-            optimizer=torch.optim.Adam,
-            **self._learning_rates(device),
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            dataset=RowsDataset,
             iterator_train=batched_loader,
             iterator_train__shuffle=True,
             iterator_valid=batched_loader,
-            train_split=self.train_split,
-            callbacks=self.callbacks,
-            device=device,
-            verbose=self.verbose,
+            **split_params,
+            **{**self._net_params(device, callbacks=stopping), **self._learning_rates(device)},
         )
 
     def _learning_rates(self, device):
-        """``lr`` for encoder and head, ``adversary_lr`` for the adversary, in either training mode."""
+        """``lr`` for encoder and head, ``adversary_lr`` for the adversary, in either training mode.
+
+        Adam (the default optimizer) runs without momentum (``betas=(0, 0.999)``):
+        with momentum, the encoder and the adversary overshoot each other's moves.
+        """
         adversary_lr = self.lr if self.adversary_lr is None else self.adversary_lr
-        # Fused Adam: the same update in one kernel per step rather than a
-        # handful per parameter, which is most of a small network's step.
-        fused = fused_adam_options(device)
+        main = self._optimizer_params(device, "optimizer")
+        if self.optimizer == "adam":
+            main["optimizer__betas"] = _ADAM_BETAS
         if self.training == "alternating":
-            return {
-                "lr": self.lr,
-                "optimizer__betas": _ADAM_BETAS,
-                **{f"optimizer__{key}": value for key, value in fused.items()},
-                "adversary_optimizer__lr": adversary_lr,
-                "adversary_optimizer__betas": _ADAM_BETAS,
-                **{f"adversary_optimizer__{key}": value for key, value in fused.items()},
+            adversary = {
+                key.replace("optimizer", "adversary_optimizer", 1): value for key, value in main.items()
             }
+            return {"lr": self.lr, **main, **adversary, "adversary_optimizer__lr": adversary_lr}
         # One optimizer over both networks: the main module's parameters are
         # named encoder.* and head.*, every other one is the adversary's.
         main_group = {"lr": self.lr}
-        return {
-            "lr": adversary_lr,
-            "optimizer__betas": _ADAM_BETAS,
-            **{f"optimizer__{key}": value for key, value in fused.items()},
-            "optimizer__param_groups": [("encoder.*", main_group), ("head.*", main_group)],
-        }
+        return {"lr": adversary_lr, **main, "optimizer__param_groups": [("encoder.*", main_group), ("head.*", main_group)]}
 
     # -- input handling ----------------------------------------------------
 
@@ -483,7 +483,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
                 f"{type(self).__name__} needs the sensitive attribute: name its column(s) of X with "
                 "sensitive=..., or pass sensitive_features= to fit."
             )
-        if _is_mixed_frame(X):
+        if self._needs_encoding(X):
             validate_data(self, X, skip_check_array=True, reset=True)
             _check_frame(X)
             y = column_or_1d(y, warn=True)
@@ -536,27 +536,28 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
                 raise TypeError(f"sensitive must hold column names (str) or positions (int), got {name!r}.")
         return sorted(set(positions))
 
-    def _encode_inputs(self, X_model, fit=False):
-        if fit:
-            X_net = self.input_encoder_.fit_transform(X_model)
-            reject_missing_numbers(self.input_encoder_)
-            return to_float32(X_net)
-        return to_float32(self.input_encoder_.transform(X_model))
+    def _model_input(self, X_model, *, reset):
+        """The network's input: a mixed DataFrame encoded by the engine's rule, numeric input as given."""
+        if self._needs_encoding(X_model):
+            return self._encode_rows(X_model, reset=reset)
+        if reset:
+            self.input_encoder_ = None
+        return to_float32(check_array(X_model, dtype=[np.float64, np.float32]))
 
-    def _validate_predict_data(self, X):
+    def _network_input(self, X):
         check_is_fitted(self)
         if self._lacks_sensitive_columns(X):
             # Only the model's own columns: nothing to split off.
-            if _is_mixed_frame(X):
+            if self._needs_encoding(X):
                 _check_frame(X)
-                return self._encode_inputs(X)
-            return self._encode_inputs(check_array(X, dtype=[np.float64, np.float32]))
-        if _is_mixed_frame(X):
+                return self._model_input(X, reset=False)
+            return self._model_input(check_array(X, dtype=[np.float64, np.float32]), reset=False)
+        if self._needs_encoding(X):
             validate_data(self, X, skip_check_array=True, reset=False)
             _check_frame(X)
         else:
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._encode_inputs(self._split_sensitive(X)[0])
+        return self._model_input(self._split_sensitive(X)[0], reset=False)
 
     def _lacks_sensitive_columns(self, X):
         """Whether DataFrame ``X`` holds the model's columns only: those of fit without the sensitive ones, in order.
@@ -575,75 +576,6 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
                 f"the sensitive column(s), {model_columns}, in that order; got {columns}."
             )
         return columns == model_columns
-
-    def _forward(self, X):
-        """Logits and representation, as float32 numpy arrays (the network's precision)."""
-        X_net = self._validate_predict_data(X)
-        logits, representation = self.net_.predict_outputs(X_net)
-        return logits.numpy(), representation.numpy()
-
-    # -- predictions ----------------------------------------------------------
-
-    def decision_function(self, X):
-        """Confidence scores: the logit of ``classes_[1]`` for two classes, one logit per class otherwise.
-
-        Parameters
-        ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        logits = self._forward(X)[0]
-        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        logits = self._forward(X)[0]
-        return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
-
-    def predict(self, X):
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        logits = self._forward(X)[0]
-        return self.classes_[logits.argmax(axis=1)]
-
-    def transform(self, X):
-        """The fair representation: the encoder's output, trained to hide the attribute.
-
-        Parameters
-        ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        X_fair : ndarray of shape (n_samples, n_components)
-            Features for any downstream estimator.
-        """
-        return self._forward(X)[1]
-
-    @property
-    def _n_features_out(self):
-        return self.net_.module_.encoder.out_features
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -813,19 +745,12 @@ def _balanced_weights(groups, strata, row_weight):
     return weights.astype(np.float32)
 
 
-def _with_defaults(spec, params, **defaults):
-    """Role parameters, with our defaults for the built-in MLP when the user gave no network."""
-    return {**defaults, **params} if spec is None else params
+def _take_rows(targets, rows):
+    """The given rows of each array of a dict of targets."""
+    return {key: value[rows] for key, value in targets.items()}
 
 
 # -- data -----------------------------------------------------------------------
-
-
-def _is_mixed_frame(X):
-    """A DataFrame with a non-numeric column, which cannot be validated as one float array."""
-    return hasattr(X, "columns") and hasattr(X, "dtypes") and not all(
-        pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype) for dtype in X.dtypes
-    )
 
 
 def _check_frame(X):

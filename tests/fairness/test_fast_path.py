@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from skorch.dataset import ValidSplit
 from torch import nn
 
 from sklearn_adv.fairness import FairClassifier
@@ -95,14 +94,19 @@ def test_fooling_loss_vanishes_when_the_adversary_output_ignores_the_group():
     assert abs(float(bare_net(False).get_fooling_loss(frequencies, y))) < 1e-6
 
 
-def test_validation_split_scores_held_out_rows():
+def test_early_stopping_scores_held_out_rows_and_keeps_the_best_epoch():
     rng = np.random.RandomState(0)
     X, s = rng.randn(200, 3), rng.randint(2, size=200)
     y = (X[:, 0] > 0).astype(int)
-    clf = FairClassifier(max_epochs=2, batch_size=64, train_split=ValidSplit(0.2), random_state=0)
+    clf = FairClassifier(
+        max_epochs=30, batch_size=64, early_stopping=True, validation_fraction=0.2, n_iter_no_change=2, random_state=0
+    )
     clf.fit(X, y, sensitive_features=s)
     assert np.isfinite(clf.history_[:, "valid_loss"]).all()
     assert clf.history_[-1, "train_batch_count"] == 3  # 160 training rows in batches of 64
+    # Labels that the inputs do not predict: the held-out loss stops improving at once.
+    clf.fit(X, rng.randint(2, size=200), sensitive_features=s)
+    assert len(clf.history_) < 30
 
 
 def test_alternating_step_fools_the_updated_adversary_and_leaves_it_no_gradient():
