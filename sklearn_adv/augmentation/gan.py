@@ -27,8 +27,8 @@ from sklearn_adv.nn.gan import (
 )
 from sklearn_adv.nn.networks import build_network
 from sklearn_adv.nn.params import RoleParamsMixin
-from sklearn_adv.nn.tabular import TabularEncoder
 from sklearn_adv.nn.utils import resolve_device, seed_from, torch_seed
+from sklearn_adv.preprocessing import TabularEncoder
 
 __all__ = ["GANAugmenter"]
 

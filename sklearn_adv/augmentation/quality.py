@@ -28,7 +28,7 @@ utility
     scored on the labelled holdout.
 
 Rows are compared after one encoding fitted on the training rows, the
-engine's :class:`~sklearn_adv.nn.TabularEncoder` (``numeric="standard"``):
+engine's :class:`~sklearn_adv.preprocessing.TabularEncoder` (``numeric="standard"``):
 numeric columns (and the columns of a 2-d array) standardised, with a 0/1
 missing-value indicator for every numeric column that has missing values in
 any of the data sets; categorical columns one-hot encoded, a missing value a
@@ -47,7 +47,7 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 
-from sklearn_adv.nn.tabular import TabularEncoder
+from sklearn_adv.preprocessing import TabularEncoder
 
 __all__ = [
     "birthday_support",

@@ -31,8 +31,8 @@ from sklearn_adv.nn.data import as_network_input, check_image_shape
 from sklearn_adv.nn.networks import build_network, output_size
 from sklearn_adv.nn.params import RoleParamsMixin
 from sklearn_adv.nn.sampling import RowsDataset, balanced_loader, batched_loader
-from sklearn_adv.nn.tabular import TabularEncoder, reject_missing_numbers
 from sklearn_adv.nn.utils import fused_adam_options, resolve_device, seed_from, to_float32, torch_seed
+from sklearn_adv.preprocessing import TabularEncoder, reject_missing_numbers
 
 UNLABELLED = -1
 
@@ -228,7 +228,7 @@ class DomainAdversarialClassifier(
 
     Inputs are not rescaled, except DataFrames with categorical columns,
     which are one-hot encoded with numeric columns standardised
-    (:class:`~sklearn_adv.nn.tabular.TabularEncoder`). Standardise numeric
+    (:class:`~sklearn_adv.preprocessing.TabularEncoder`). Standardise numeric
     inputs yourself (e.g. in a Pipeline) for best results.
 
     References

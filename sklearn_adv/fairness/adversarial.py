@@ -34,8 +34,8 @@ from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
 from sklearn_adv.nn.networks import build_network
 from sklearn_adv.nn.params import RoleParamsMixin
 from sklearn_adv.nn.sampling import RowsDataset, batched_loader
-from sklearn_adv.nn.tabular import TabularEncoder, reject_missing_numbers
 from sklearn_adv.nn.utils import fused_adam_options, resolve_device, seed_from, to_float32, torch_seed
+from sklearn_adv.preprocessing import TabularEncoder, reject_missing_numbers
 
 __all__ = ["FairClassifier"]
 

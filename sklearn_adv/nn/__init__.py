@@ -3,15 +3,17 @@
 Public so that users can plug in their own parts: networks
 (:func:`build_network`, :class:`MLP`, :class:`ConvNet`), the gradient-reversal
 layer, the adversarial skorch net, callbacks (schedules, mixup) and the
-tabular encoder.
+tabular encoder (re-exported from :mod:`sklearn_adv.preprocessing`).
 """
 
 from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
 from sklearn_adv.nn.callbacks import AnnealLR, DivergenceGuard, Mixup, TrainingProgress, ganin_schedule
 from sklearn_adv.nn.layers import GradientReversal, reverse_gradient
 from sklearn_adv.nn.networks import MLP, ConvNet, build_network, default_network
-from sklearn_adv.nn.tabular import TabularEncoder
 from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
+
+# The encoder is torch-free and lives in preprocessing; the engine keeps the name for compatibility.
+from sklearn_adv.preprocessing import TabularEncoder
 
 __all__ = [
     "AdversarialNet",

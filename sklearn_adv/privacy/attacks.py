@@ -53,7 +53,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import _safe_indexing, check_random_state
 
 from sklearn_adv import plugins
-from sklearn_adv.nn.tabular import TabularEncoder
+from sklearn_adv.preprocessing import TabularEncoder
 
 __all__ = [
     "AuditContext",
@@ -602,7 +602,7 @@ def _as_records(X):
 
 
 def _fit_record_encoder(*tables):
-    """The engine's :class:`~sklearn_adv.nn.tabular.TabularEncoder`, fitted on ``tables`` together.
+    """The engine's :class:`~sklearn_adv.preprocessing.TabularEncoder`, fitted on ``tables`` together.
 
     Numbers are scaled and categories one-hot encoded; a category not seen
     in fit encodes as zeros. One all-missing record joins the fit data, so
@@ -697,7 +697,7 @@ class DetectorAttack(_GeneratorAttack):
     Notes
     -----
     Records are encoded with the engine's
-    :class:`~sklearn_adv.nn.tabular.TabularEncoder`, fitted on the population
+    :class:`~sklearn_adv.preprocessing.TabularEncoder`, fitted on the population
     and the synthetic records: numbers scaled, categories one-hot encoded
     (unseen ones as zeros), a missing value as an indicator column (or a
     level of its own), images flattened to rows of pixels.

@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
-from sklearn_adv.nn import tabular
-from sklearn_adv.nn.tabular import Span, TabularEncoder
+from sklearn_adv.preprocessing import Span, TabularEncoder, _modes, _tabular
 
 
 def mixed_frame(n=40, seed=0):
@@ -349,12 +348,12 @@ def test_argmax_mode_sampling_picks_the_most_probable_mode_and_sampling_sometime
 def test_mixtures_are_fitted_on_at_most_max_fit_rows_values(monkeypatch):
     seen = []
 
-    class Recording(tabular.BayesianGaussianMixture):
+    class Recording(_modes.BayesianGaussianMixture):
         def fit(self, X, y=None):
             seen.append(len(X))
             return super().fit(X, y)
 
-    monkeypatch.setattr(tabular, "BayesianGaussianMixture", Recording)
+    monkeypatch.setattr(_modes, "BayesianGaussianMixture", Recording)
     TabularEncoder(numeric="mode_specific", max_fit_rows=50, random_state=0).fit(bimodal_frame(n=400))
     assert seen == [50]
 
@@ -521,5 +520,5 @@ def test_standard_transform_of_100k_rows_by_15_columns_is_fast():
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(tabular, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(_tabular, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
