@@ -605,12 +605,23 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
 
 def reject_missing_numbers(encoder):
-    """Raise if the fitted ``encoder`` saw missing values in a numeric column.
+    """Raise if the fitted ``encoder`` gives a numeric column a missing-value indicator.
 
-    For the models that take no missing numbers (as ``MLPClassifier``): the
-    encoder would add an indicator column, and one missing value at
+    For the models that take no missing numbers (as ``MLPClassifier``): with
+    the default ``missing_indicators="missing-only"``, an indicator means
+    that fit saw missing values in that column, and one missing value at
     prediction time in any other numeric column would then fail. Missing
     categories are a level of their own and are accepted.
+
+    Parameters
+    ----------
+    encoder : TabularEncoder
+        A fitted encoder.
+
+    Raises
+    ------
+    ValueError
+        Naming the numeric columns with an indicator.
     """
     missing = [span.column for span in encoder.output_info_ if span.kind == "missing"]
     if missing:
