@@ -27,8 +27,8 @@ from sklearn_adv.nn.gan import (
 )
 from sklearn_adv.nn.networks import build_network
 from sklearn_adv.nn.params import RoleParamsMixin
-from sklearn_adv.nn.tabular import TabularEncoder
 from sklearn_adv.nn.utils import resolve_device, seed_from, torch_seed
+from sklearn_adv.preprocessing import TabularEncoder
 
 __all__ = ["GANAugmenter"]
 
@@ -47,7 +47,7 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
     Tables (a DataFrame, or a 2-d numeric array) are modelled as CTGAN does
     (Xu et al. 2019): numeric columns by mode-specific normalisation (a
     variational Gaussian mixture per column, see
-    :class:`~sklearn_adv.nn.TabularEncoder`), categorical columns as one-hot
+    :class:`~sklearn_adv.preprocessing.TabularEncoder`), categorical columns as one-hot
     blocks the generator emits through a Gumbel-softmax, a conditional vector
     on one categorical column per row with training-by-sampling (rows drawn
     so that every category of that column appears with log-frequency, which
@@ -108,9 +108,9 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         tables; ``"dcgan_generator"`` / ``"dcgan_discriminator"`` for images.
         Their parameters are set as ``generator__hidden_units=(128, 128)``.
     categorical_features : "auto" or array-like, default="auto"
-        Categorical columns of a table, as for :class:`~sklearn_adv.nn.TabularEncoder`.
+        Categorical columns of a table, as for :class:`~sklearn_adv.preprocessing.TabularEncoder`.
     numeric : {"mode_specific", "standard"}, default="mode_specific"
-        How numeric columns are encoded (see :class:`~sklearn_adv.nn.TabularEncoder`):
+        How numeric columns are encoded (see :class:`~sklearn_adv.preprocessing.TabularEncoder`):
         mode-specific normalisation, which models columns with several modes,
         or plain standardisation, which is faster to fit.
     n_modes : int, default=10
@@ -174,7 +174,7 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
     values in fit gets a missing-value indicator that the generator also
     produces (so synthetic rows have missing values at about the same rate),
     and a missing category is a category of its own (see
-    :class:`~sklearn_adv.nn.TabularEncoder`). Images must be finite.
+    :class:`~sklearn_adv.preprocessing.TabularEncoder`). Images must be finite.
 
     Generated tables have the columns, dtypes and categories of the input;
     integer columns stay integer and numeric values stay within the range

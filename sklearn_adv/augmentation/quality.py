@@ -28,7 +28,7 @@ utility
     scored on the labelled holdout.
 
 Rows are compared after one encoding fitted on the training rows, the
-engine's :class:`~sklearn_adv.nn.TabularEncoder` (``numeric="standard"``):
+:class:`~sklearn_adv.preprocessing.TabularEncoder` (``numeric="standard"``):
 numeric columns (and the columns of a 2-d array) standardised, with a 0/1
 missing-value indicator for every numeric column that has missing values in
 any of the data sets; categorical columns one-hot encoded, a missing value a
@@ -47,7 +47,7 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 
-from sklearn_adv.nn.tabular import TabularEncoder
+from sklearn_adv.preprocessing import TabularEncoder
 
 __all__ = [
     "birthday_support",
@@ -451,38 +451,26 @@ class _ImageScaler:
 def _fit_encoder(X_train, *others):
     """The report's encoding, fitted on the training rows (see the module's docstring).
 
-    The engine's TabularEncoder gives a missing-value indicator only to the
-    numeric columns with missing values in fit, so the training rows are
-    fitted with one extra row: a copy of the first, missing in every numeric
-    column that has missing values in one of ``others`` only. Scalers ignore
-    missing values, so the scales and levels are those of the training rows.
+    A numeric column with missing values in one of ``others`` gets its
+    missing-value indicator even where the training rows have none, so that
+    every data set can be encoded; scales and levels are the training rows'.
     """
     kind = _kind(X_train)
     if kind == "images":
         return _ImageScaler().fit(X_train)
     others = [X for X in others if X is not None]
-    encoder = TabularEncoder(numeric="standard", handle_unknown="ignore", dtype=np.float64)
     if kind == "rows":
-        train = np.asarray(X_train, dtype=np.float64)
-        missing = np.zeros(train.shape[1], dtype=bool)
+        X_train = np.asarray(X_train, dtype=np.float64)
+        indicated = np.zeros(X_train.shape[1], dtype=bool)
         for X in others:
-            missing |= np.isnan(np.asarray(X, dtype=np.float64)).any(axis=0)
-        missing &= ~np.isnan(train).any(axis=0)
-        if missing.any():
-            template = train[:1].copy()
-            template[:, missing] = np.nan
-            train = np.vstack([train, template])
-        return encoder.fit(train)
-    categorical = set(_categorical_columns(X_train))
-    missing = [c for c in X_train.columns if c not in categorical and not X_train[c].isna().any()
-               and any(X[c].isna().any() for X in others)]
-    train = X_train
-    if missing:
-        template = X_train.iloc[:1].copy()
-        for column in missing:
-            template[column] = np.nan  # replaces the column: float64
-        train = pd.concat([X_train, template], ignore_index=True)
-    return encoder.fit(train)
+            indicated |= np.isnan(np.asarray(X, dtype=np.float64)).any(axis=0)
+    else:
+        categorical = set(_categorical_columns(X_train))
+        indicated = [c for c in X_train.columns if c not in categorical and any(X[c].isna().any() for X in others)]
+    encoder = TabularEncoder(
+        numeric="standard", handle_unknown="ignore", missing_indicators=indicated, dtype=np.float64
+    )
+    return encoder.fit(X_train)
 
 
 def _encode(encoder, X):

@@ -196,7 +196,7 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
 
     DataFrames with categorical columns are encoded as by every network
     estimator: categorical columns one-hot, numeric columns standardised
-    (:class:`~sklearn_adv.nn.TabularEncoder`, ``input_encoder_``), over
+    (:class:`~sklearn_adv.preprocessing.TabularEncoder`, ``input_encoder_``), over
     source and target rows together. Numeric input and images reach the
     network as given: standardise it yourself (e.g. in a Pipeline) when its
     columns have different scales.

@@ -191,7 +191,7 @@ class FairClassifier(NetworkClassifierMixin, NetworkEstimator):
         The groups of the sensitive attribute(s) the adversary tells apart;
         tuples when there are several attributes.
 
-    input_encoder_ : sklearn_adv.nn.TabularEncoder or None
+    input_encoder_ : sklearn_adv.preprocessing.TabularEncoder or None
         Fitted preprocessing of the model's inputs when they are a DataFrame
         with categorical columns: one-hot encoding of categorical columns and
         standardisation of numeric ones. None for numeric inputs, which the

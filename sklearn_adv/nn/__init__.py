@@ -5,7 +5,7 @@ estimators: the base of the network estimators (:class:`NetworkEstimator`,
 :class:`NetworkClassifierMixin`) and of their skorch nets (:class:`BaseNet`), networks
 (:func:`build_network`, :class:`MLP`, :class:`ConvNet`), the gradient-reversal
 layer, the adversarial skorch net, callbacks (schedules, mixup) and the
-tabular encoder.
+tabular encoder (re-exported from :mod:`sklearn_adv.preprocessing`).
 """
 
 from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
@@ -14,8 +14,10 @@ from sklearn_adv.nn.callbacks import AnnealLR, DivergenceGuard, Mixup, TrainingP
 from sklearn_adv.nn.layers import GradientReversal, reverse_gradient
 from sklearn_adv.nn.net import BaseNet
 from sklearn_adv.nn.networks import MLP, ConvNet, build_network, default_network
-from sklearn_adv.nn.tabular import TabularEncoder
 from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
+
+# The encoder is torch-free and lives in preprocessing; the engine keeps the name for compatibility.
+from sklearn_adv.preprocessing import TabularEncoder
 
 __all__ = [
     "AdversarialNet",

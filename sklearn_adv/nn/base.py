@@ -25,7 +25,7 @@ set-up, ``net_`` and ``history_``, and, for classifiers
 
 Inputs follow one rule (:meth:`NetworkEstimator._encode_rows`): a DataFrame
 with a categorical (non-numeric) column is encoded by a
-:class:`~sklearn_adv.nn.TabularEncoder`, categorical columns one-hot and
+:class:`~sklearn_adv.preprocessing.TabularEncoder`, categorical columns one-hot and
 numeric columns standardised (one-hot blocks next to raw numbers of another
 scale would train badly); numeric arrays, numeric DataFrames and images reach
 the network as given, as they do scikit-learn's own networks, so that values
@@ -50,8 +50,8 @@ from torch import nn
 
 from sklearn_adv.nn.networks import build_network, output_size
 from sklearn_adv.nn.params import RoleParamsMixin
-from sklearn_adv.nn.tabular import TabularEncoder, reject_missing_numbers
 from sklearn_adv.nn.utils import fused_adam_options, resolve_device, seed_from, to_float32, torch_seed
+from sklearn_adv.preprocessing import TabularEncoder, reject_missing_numbers
 
 __all__ = ["NetworkClassifierMixin", "NetworkEstimator"]
 

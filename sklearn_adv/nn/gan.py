@@ -121,7 +121,7 @@ class SpanActivation(nn.Module):
     Parameters
     ----------
     spans : list of (start, stop, kind)
-        ``kind`` as in :class:`~sklearn_adv.nn.tabular.Span`: ``"numeric"``,
+        ``kind`` as in :class:`~sklearn_adv.preprocessing.Span`: ``"numeric"``,
         ``"mode"``, ``"onehot"`` or ``"missing"``.
     tau : float, default=0.2
     standard_numeric : bool, default=False

@@ -53,7 +53,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import _safe_indexing, check_random_state
 
 from sklearn_adv import plugins
-from sklearn_adv.nn.tabular import TabularEncoder
+from sklearn_adv.preprocessing import TabularEncoder
 
 __all__ = [
     "AuditContext",
@@ -602,22 +602,21 @@ def _as_records(X):
 
 
 def _fit_record_encoder(*tables):
-    """The engine's :class:`~sklearn_adv.nn.tabular.TabularEncoder`, fitted on ``tables`` together.
+    """The :class:`~sklearn_adv.preprocessing.TabularEncoder`, fitted on ``tables`` together.
 
     Numbers are scaled and categories one-hot encoded; a category not seen
-    in fit encodes as zeros. One all-missing record joins the fit data, so
-    that every column has its missing-value indicator (or level) and a
+    in fit encodes as zeros. Every column encodes a missing value (numbers
+    with an indicator, categories as a level of their own), so that a
     missing value anywhere, in synthetic or audited records, can be encoded.
     """
     tables = [_as_records(table) for table in tables]
     first = tables[0]
     if hasattr(first, "iloc"):
         tables = [t if hasattr(t, "iloc") else pd.DataFrame(t, columns=first.columns) for t in tables]
-        missing = first.iloc[:1].reset_index(drop=True).reindex([1])
-        data = pd.concat([*tables, missing], ignore_index=True)
+        data = pd.concat(tables, ignore_index=True)
     else:
-        data = np.concatenate([*tables, np.full((1, first.shape[1]), np.nan)])
-    return TabularEncoder(handle_unknown="ignore", dtype=np.float64).fit(data)
+        data = np.concatenate(tables)
+    return TabularEncoder(handle_unknown="ignore", missing_indicators="all", dtype=np.float64).fit(data)
 
 
 class _GeneratorAttack(MembershipAttack):
@@ -696,8 +695,8 @@ class DetectorAttack(_GeneratorAttack):
 
     Notes
     -----
-    Records are encoded with the engine's
-    :class:`~sklearn_adv.nn.tabular.TabularEncoder`, fitted on the population
+    Records are encoded with the
+    :class:`~sklearn_adv.preprocessing.TabularEncoder`, fitted on the population
     and the synthetic records: numbers scaled, categories one-hot encoded
     (unseen ones as zeros), a missing value as an indicator column (or a
     level of its own), images flattened to rows of pixels.

@@ -6,26 +6,48 @@ with the original columns, dtypes and categories. Its :attr:`output_info_`
 describes the layout span by span, so a generator can put ``tanh`` on
 scalars and a (Gumbel-)softmax on each one-hot block, and
 :attr:`categorical_spans_` is what a conditional vector is built over.
+
+The forward direction is scikit-learn's: a
+:class:`~sklearn.compose.ColumnTransformer` of a
+:class:`~sklearn.preprocessing.StandardScaler`, a
+:class:`~sklearn.impute.MissingIndicator` and a
+:class:`~sklearn.preprocessing.OneHotEncoder`. What is added here is the
+layout (one block after another in the input's column order), the exact
+inverse, and the mode-specific normalisation of CTGAN.
 """
 
 import time
-import warnings
 from collections import namedtuple
-from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import BayesianGaussianMixture
-from sklearn.preprocessing import StandardScaler
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted, validate_data
 
-__all__ = ["Span", "TabularEncoder"]
+from sklearn_adv.preprocessing._columns import (
+    _categorical_mask,
+    _check_numeric_fit,
+    _check_numeric_transform,
+    _ColumnSpec,
+    _decode_levels,
+    _decode_numeric,
+    _has_missing_level,
+    _learn_levels,
+    _level_codes,
+    _missing_mask,
+    _numeric_block,
+    _numeric_values,
+)
+from sklearn_adv.preprocessing._modes import _decode_modes, _encode_modes, _fit_modes
+
+__all__ = ["Span", "TabularEncoder", "reject_missing_numbers"]
 
 Span = namedtuple("Span", ["column", "start", "stop", "kind"])
 Span.__doc__ = """A block of output columns that encodes one part of one input column.
@@ -39,27 +61,6 @@ missing-value indicator)."""
 _SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-@dataclass
-class _ColumnSpec:
-    """What fit learned about one input column, and where it lands in the output."""
-
-    label: object
-    position: int
-    categorical: bool
-    dtype: object
-    spans: list = field(default_factory=list)
-    # numeric columns
-    data_min: float = 0.0
-    data_max: float = 0.0
-    has_missing: bool = False
-    mode_means: np.ndarray = None
-    mode_stds: np.ndarray = None
-    mode_log_weights: np.ndarray = None
-    # categorical columns
-    levels: np.ndarray = None
-    missing_level: object = None
-
-
 class TabularEncoder(TransformerMixin, BaseEstimator):
     """Encode mixed numeric and categorical columns as floats, with an exact inverse.
 
@@ -70,7 +71,8 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
       zero mean and unit variance), or one scalar and a one-hot of its mixture
       mode (``numeric="mode_specific"``, the mode-specific normalisation of
       CTGAN, Xu et al. 2019), followed by a ``<column>_missing`` indicator when
-      the column had missing values during fit;
+      the column had missing values during fit (or ``missing_indicators``
+      asks for one);
     - a categorical column becomes a one-hot block over the levels seen
       during fit.
 
@@ -121,6 +123,17 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         fit: raise a ``ValueError``, or encode it as an all-zero one-hot row
         (which :meth:`inverse_transform` decodes as the first level).
 
+    missing_indicators : {"missing-only", "all"} or array-like, default="missing-only"
+        Which columns can encode a missing value. ``"missing-only"``: the
+        columns that had missing values during fit. ``"all"``: every column,
+        whatever fit saw. A list of column names or positions, or a boolean
+        mask over the columns: those columns as well as the ones with missing
+        values in fit. Such a numeric column gets a ``<column>_missing``
+        indicator (:class:`~sklearn.impute.MissingIndicator`), such a
+        categorical column a missing level; this lets a missing value in
+        :meth:`transform` be encoded in a column where fit saw none, as when
+        real and synthetic rows are compared in one encoding.
+
     clip : bool, default=True
         Whether :meth:`inverse_transform` clips numeric values to the range
         seen during fit. Integer columns are always rounded, and clipped to
@@ -157,9 +170,19 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         its order, otherwise sorted (when sortable). A missing value seen
         during fit is a level of its own, last.
 
+    column_transformer_ : ColumnTransformer
+        The fitted scikit-learn transformers of the forward direction, whose
+        output columns :meth:`transform` places into the layout of
+        :attr:`output_info_`: ``"numeric"`` (a :class:`~sklearn.preprocessing.StandardScaler`
+        and a :class:`~sklearn.impute.SimpleImputer` putting missing values at
+        the mean, ``numeric="standard"`` only), ``"missing"`` (a
+        :class:`~sklearn.impute.MissingIndicator`) and ``"categorical"`` (the
+        level codes one-hot encoded by a :class:`~sklearn.preprocessing.OneHotEncoder`),
+        each present when it has columns to encode.
+
     scaler_ : StandardScaler or None
         The scaler of the numeric columns (in input order) when
-        ``numeric="standard"``.
+        ``numeric="standard"``, the one inside :attr:`column_transformer_`.
 
     modes_ : dict
         Column label -> DataFrame with the ``mean``, ``std`` and ``weight``
@@ -185,6 +208,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     --------
     sklearn.preprocessing.OneHotEncoder : One-hot encoding of categorical columns.
     sklearn.preprocessing.StandardScaler : Scaling of numeric columns.
+    sklearn.impute.MissingIndicator : The missing-value indicators.
     sklearn.mixture.BayesianGaussianMixture : The mixture of ``numeric="mode_specific"``.
 
     Notes
@@ -194,11 +218,14 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     heaviest mode (``numeric="mode_specific"``, scalar 0 and mode 0), and a
     ``<column>_missing`` indicator column (1 where missing) follows the
     column's block. The indicator exists only for columns that had missing
-    values during fit; a missing value in transform in another numeric column
-    raises a ``ValueError``. :meth:`inverse_transform` writes a missing value
+    values during fit, unless ``missing_indicators`` asks for more; a missing
+    value in transform in another numeric column raises a ``ValueError``. :meth:`inverse_transform` writes a missing value
     (NaN, or ``pd.NA`` for nullable dtypes) where the indicator exceeds 0.5.
     In a categorical column, a missing value is a level of its own (the
-    missing value first seen in fit comes back). Infinite values raise.
+    missing value first seen in fit comes back, NaN for a level that only
+    ``missing_indicators`` asked for). Infinite values raise. A NumPy integer
+    or bool column decoded with missing values comes back as float64 or
+    object, as pandas would hold it.
 
     Round trip. ``inverse_transform(transform(X))`` equals ``X`` for
     categorical, boolean and integer columns and for float columns to the
@@ -220,7 +247,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklearn_adv.nn.tabular import TabularEncoder
+    >>> from sklearn_adv.preprocessing import TabularEncoder
     >>> X = pd.DataFrame({"age": [25, 32, 47, 51],
     ...                   "job": pd.Categorical(["tech", "admin", "tech", "sales"]),
     ...                   "income": [2.5, None, 4.0, 3.1]})
@@ -248,6 +275,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         "mode_sampling": [StrOptions({"sample", "argmax"})],
         "max_fit_rows": [Interval(Integral, 1, None, closed="left"), None],
         "handle_unknown": [StrOptions({"error", "ignore"})],
+        "missing_indicators": [StrOptions({"missing-only", "all"}), "array-like"],
         "clip": ["boolean"],
         "dtype": "no_validation",  # checked in fit: np.float32 or np.float64, as a type, dtype or name
         "random_state": ["random_state"],
@@ -264,6 +292,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         mode_sampling="sample",
         max_fit_rows=10_000,
         handle_unknown="error",
+        missing_indicators="missing-only",
         clip=True,
         dtype=np.float32,
         random_state=None,
@@ -276,6 +305,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self.mode_sampling = mode_sampling
         self.max_fit_rows = max_fit_rows
         self.handle_unknown = handle_unknown
+        self.missing_indicators = missing_indicators
         self.clip = clip
         self.dtype = dtype
         self.random_state = random_state
@@ -300,6 +330,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         out_dtype = _check_dtype(self.dtype)
         frame = self._validate_frame(X, reset=True)
         self.is_categorical_ = _categorical_mask(frame, self.categorical_features)
+        encodes_missing = _missing_mask(frame, self.missing_indicators)
         rng = check_random_state(self.random_state)
 
         specs = []
@@ -307,11 +338,11 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             column = frame.iloc[:, j]
             spec = _ColumnSpec(label=label, position=j, categorical=bool(self.is_categorical_[j]), dtype=column.dtype)
             if spec.categorical:
-                spec.levels, spec.missing_level = _learn_levels(column)
+                spec.levels, spec.missing_level = _learn_levels(column, force_missing_level=encodes_missing[j])
             else:
                 values = _numeric_values(column, label)
                 _check_numeric_fit(values, label)
-                spec.has_missing = bool(np.isnan(values).any())
+                spec.has_missing = bool(np.isnan(values).any() or encodes_missing[j])
                 spec.data_min, spec.data_max = float(np.nanmin(values)), float(np.nanmax(values))
                 if self.numeric == "mode_specific":
                     tic = time.perf_counter()
@@ -327,16 +358,14 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                         )
             specs.append(spec)
 
-        numeric_specs = [s for s in specs if not s.categorical]
-        self.scaler_ = None
-        if self.numeric == "standard" and numeric_specs:
-            block = np.column_stack([_numeric_values(frame.iloc[:, s.position], s.label) for s in numeric_specs])
-            self.scaler_ = StandardScaler().fit(block)
+        self.column_transformer_ = self._forward_transformers(specs).fit(frame)
+        numeric_scaler = self.column_transformer_.named_transformers_.get("numeric")
+        self.scaler_ = numeric_scaler.named_steps["scale"] if numeric_scaler is not None else None
 
         self._layout(specs)
         self.modes_ = {
             s.label: pd.DataFrame({"mean": s.mode_means, "std": s.mode_stds, "weight": np.exp(s.mode_log_weights)})
-            for s in numeric_specs
+            for s in specs
             if s.mode_means is not None
         }
         self.categories_ = {
@@ -349,6 +378,45 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self._specs_ = specs
         self._out_dtype_ = out_dtype
         return self
+
+    def _forward_transformers(self, specs):
+        """The unfitted ColumnTransformer of the blocks scikit-learn encodes: scaled numbers, indicators, one-hots."""
+        numeric = [s for s in specs if not s.categorical]
+        indicated = [s for s in numeric if s.has_missing]
+        categorical = [s for s in specs if s.categorical]
+        as_float = FunctionTransformer(_numeric_block)
+        transformers = []
+        if numeric and self.numeric == "standard":
+            scale = Pipeline(
+                [
+                    ("as_float", as_float),
+                    ("scale", StandardScaler()),
+                    # A missing value goes to the column's mean, 0 once scaled.
+                    ("fill_mean", SimpleImputer(strategy="constant", fill_value=0.0)),
+                ]
+            )
+            transformers.append(("numeric", scale, [s.position for s in numeric]))
+        if indicated:
+            indicate = Pipeline([("as_float", as_float), ("indicate", MissingIndicator(features="all"))])
+            transformers.append(("missing", indicate, [s.position for s in indicated]))
+        if categorical:
+            # The levels are learned in fit rather than by OneHotEncoder because
+            # their order is the inverse's contract (a category dtype's own order,
+            # unsortable values in order of appearance, the missing level last),
+            # which OneHotEncoder's sorted categories cannot all express; it
+            # one-hot encodes the level codes, an unknown value (-1) as zeros.
+            codes = FunctionTransformer(
+                _level_codes, kw_args={"specs": categorical, "handle_unknown": self.handle_unknown}
+            )
+            widths = [len(s.levels) + int(_has_missing_level(s)) for s in categorical]
+            onehot = OneHotEncoder(
+                categories=[np.arange(width) for width in widths], handle_unknown="ignore", sparse_output=False
+            )
+            transformers.append(
+                ("categorical", Pipeline([("codes", codes), ("onehot", onehot)]), [s.position for s in categorical])
+            )
+        # Plain arrays whatever the global output config: transform lays them out.
+        return ColumnTransformer(transformers, sparse_threshold=0.0).set_output(transform="default")
 
     def _layout(self, specs):
         """Assign output spans to every column; set output_info_ and friends."""
@@ -371,6 +439,14 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self.output_info_ = info
         self.categorical_spans_ = [s for s in info if s.kind == "onehot"]
         self.n_features_out_ = start
+        # Where each output column of column_transformer_ lands, in the order of its transformers.
+        numeric = [s for s in specs if not s.categorical]
+        targets = []
+        if self.numeric == "standard":
+            targets += [s.spans[0].start for s in numeric]
+        targets += [s.spans[-1].start for s in numeric if s.has_missing]
+        targets += [k for s in specs if s.categorical for k in range(s.spans[0].start, s.spans[0].stop)]
+        self._forward_columns_ = np.asarray(targets, dtype=np.intp)
 
     def transform(self, X):
         """Encode a table with the layout of :attr:`output_info_`.
@@ -388,56 +464,21 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         frame = self._validate_frame(X, reset=False)
         n_rows = len(frame)
-        Z = np.zeros((n_rows, self.n_features_out_), dtype=self._out_dtype_)
-        rows = np.arange(n_rows)
-        rng = check_random_state(self.random_state) if self.numeric == "mode_specific" else None
-
         numeric_specs = [s for s in self._specs_ if not s.categorical]
         if numeric_specs:
-            block = np.column_stack([_numeric_values(frame.iloc[:, s.position], s.label) for s in numeric_specs])
-            missing = np.isnan(block)
-            _check_numeric_transform(block, missing, numeric_specs)
-            if self.scaler_ is not None:
-                scaled = self.scaler_.transform(block)
-                scaled[missing] = 0.0  # the column's mean
-                Z[:, [s.spans[0].start for s in numeric_specs]] = scaled
+            block = _numeric_block(frame.iloc[:, [s.position for s in numeric_specs]])
+            _check_numeric_transform(block, numeric_specs)
+
+        Z = np.zeros((n_rows, self.n_features_out_), dtype=self._out_dtype_)
+        Z[:, self._forward_columns_] = self.column_transformer_.transform(frame)
+        if self.numeric == "mode_specific" and numeric_specs:
+            rows = np.arange(n_rows)
+            rng = check_random_state(self.random_state)
             for k, spec in enumerate(numeric_specs):
-                if spec.mode_means is not None:
-                    scalar, mode = _encode_modes(block[:, k], spec, self.mode_sampling, rng)
-                    Z[:, spec.spans[0].start] = scalar
-                    Z[rows, spec.spans[1].start + mode] = 1.0
-                if spec.has_missing:
-                    Z[:, spec.spans[-1].start] = missing[:, k]
-
-        for spec in self._specs_:
-            if spec.categorical:
-                codes = self._encode_levels(frame.iloc[:, spec.position], spec)
-                known = codes >= 0
-                Z[rows[known], spec.spans[0].start + codes[known]] = 1.0
+                scalar, mode = _encode_modes(block[:, k], spec, self.mode_sampling, rng)
+                Z[:, spec.spans[0].start] = scalar
+                Z[rows, spec.spans[1].start + mode] = 1.0
         return Z
-
-    def _encode_levels(self, column, spec):
-        """Level index of every value (-1 for an unknown value under handle_unknown='ignore')."""
-        levels = pd.Index(spec.levels, dtype=object)
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            lookup = np.append(levels.get_indexer(column.cat.categories), -1)  # code -1 (missing) -> -1
-            codes = lookup[column.cat.codes.to_numpy()]
-        else:
-            codes = levels.get_indexer(column)
-        codes = codes.astype(np.intp, copy=False)
-        missing = column.isna().to_numpy()
-        if _has_missing_level(spec):
-            codes[missing] = len(spec.levels)
-        unknown = codes < 0
-        if unknown.any() and self.handle_unknown == "error":
-            values = column[unknown]
-            shown = [repr(v) for v in pd.unique(values.astype(object))[:5]]
-            what = "missing values, not seen in fit," if values.isna().all() else "unknown categories"
-            raise ValueError(
-                f"Found {what} {', '.join(shown)} in column {spec.label!r} during transform. "
-                "Pass handle_unknown='ignore' to encode them as all-zero rows."
-            )
-        return codes
 
     def inverse_transform(self, Z):
         """Decode encoded (or generated) rows back into the original table format.
@@ -478,9 +519,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 continue
             if spec.mode_means is not None:
                 mode_span = spec.spans[1]
-                mode = np.argmax(Z[:, mode_span.start : mode_span.stop], axis=1)
-                scalar = np.clip(Z[:, spec.spans[0].start].astype(np.float64), -1.0, 1.0)
-                values = scalar * 4.0 * spec.mode_stds[mode] + spec.mode_means[mode]
+                values = _decode_modes(Z[:, spec.spans[0].start], Z[:, mode_span.start : mode_span.stop], spec)
             else:
                 values = unscaled[:, numeric_specs.index(spec)]
             missing = Z[:, spec.spans[-1].start] > 0.5 if spec.has_missing else None
@@ -566,12 +605,23 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
 
 def reject_missing_numbers(encoder):
-    """Raise if the fitted ``encoder`` saw missing values in a numeric column.
+    """Raise if the fitted ``encoder`` gives a numeric column a missing-value indicator.
 
-    For the models that take no missing numbers (as ``MLPClassifier``): the
-    encoder would add an indicator column, and one missing value at
+    For the models that take no missing numbers (as ``MLPClassifier``): with
+    the default ``missing_indicators="missing-only"``, an indicator means
+    that fit saw missing values in that column, and one missing value at
     prediction time in any other numeric column would then fail. Missing
     categories are a level of their own and are accepted.
+
+    Parameters
+    ----------
+    encoder : TabularEncoder
+        A fitted encoder.
+
+    Raises
+    ------
+    ValueError
+        Naming the numeric columns with an indicator.
     """
     missing = [span.column for span in encoder.output_info_ if span.kind == "missing"]
     if missing:
@@ -586,209 +636,3 @@ def _check_dtype(dtype):
     if resolved not in _SUPPORTED_DTYPES:
         raise ValueError(f"dtype must be np.float32 or np.float64, got {dtype!r}.")
     return resolved
-
-
-def _is_categorical_dtype(dtype):
-    return (
-        isinstance(dtype, pd.CategoricalDtype)
-        or pd.api.types.is_bool_dtype(dtype)
-        or pd.api.types.is_object_dtype(dtype)
-        or pd.api.types.is_string_dtype(dtype)
-    )
-
-
-def _categorical_mask(frame, categorical_features):
-    """Boolean mask of categorical columns, from dtypes or the user's override."""
-    n_features = frame.shape[1]
-    for j in range(n_features):
-        dtype = frame.dtypes.iloc[j]
-        if not _is_categorical_dtype(dtype) and not (
-            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
-        ):
-            raise TypeError(
-                f"Column {frame.columns[j]!r} has dtype {dtype}, which TabularEncoder cannot encode; "
-                "convert it to a numeric, bool, category or string column."
-            )
-    auto = np.array([_is_categorical_dtype(dtype) for dtype in frame.dtypes], dtype=bool)
-    if isinstance(categorical_features, str):  # "auto"
-        return auto
-    if categorical_features is None:
-        mask = np.zeros(n_features, dtype=bool)
-    else:
-        features = np.asarray(categorical_features)
-        if features.ndim != 1:
-            raise ValueError("categorical_features must be 'auto', None or a 1-d list of names, positions or bools.")
-        mask = np.zeros(n_features, dtype=bool)
-        if features.dtype.kind == "b":
-            if len(features) != n_features:
-                raise ValueError(
-                    f"categorical_features is a boolean mask of length {len(features)}, but X has "
-                    f"{n_features} columns."
-                )
-            mask = features.copy()
-        elif features.dtype.kind in "iu":
-            if len(features) and (features.min() < -n_features or features.max() >= n_features):
-                raise ValueError(
-                    f"categorical_features holds positions {features.tolist()}, but X has {n_features} columns."
-                )
-            mask[features] = True
-        elif len(features):
-            columns = pd.Index(frame.columns)
-            unknown = [f for f in features.tolist() if f not in columns]
-            if unknown:
-                raise ValueError(
-                    f"categorical_features names columns {unknown} that are not in X (columns: {list(columns)})."
-                )
-            mask[columns.get_indexer(features.tolist())] = True
-    forced_numeric = auto & ~mask & ~np.array([pd.api.types.is_bool_dtype(d) for d in frame.dtypes])
-    if forced_numeric.any():
-        names = [frame.columns[j] for j in np.flatnonzero(forced_numeric)]
-        raise ValueError(
-            f"Columns {names} hold strings or categories but are not in categorical_features; "
-            "list them there (or use categorical_features='auto')."
-        )
-    return mask
-
-
-def _numeric_values(column, label):
-    """A numeric column as float64 with NaN for missing values."""
-    try:
-        return column.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"Column {label!r} was encoded as numeric in fit but holds non-numeric values: {exc}"
-        ) from None
-
-
-def _check_numeric_fit(values, label):
-    if np.isinf(values).any():
-        raise ValueError(f"Column {label!r} of X contains infinity; only finite values or NaN are accepted.")
-    if np.isnan(values).all():
-        raise ValueError(f"Numeric column {label!r} of X has only missing values; drop it or fill it.")
-
-
-def _check_numeric_transform(block, missing, specs):
-    infinite = np.isinf(block).any(axis=0)
-    if infinite.any():
-        names = [s.label for s, bad in zip(specs, infinite) if bad]
-        raise ValueError(f"Columns {names} of X contain infinity; only finite values or NaN are accepted.")
-    new_missing = [s.label for s, has in zip(specs, missing.any(axis=0)) if has and not s.has_missing]
-    if new_missing:
-        raise ValueError(
-            f"Columns {new_missing} of X have missing values in transform but had none in fit, "
-            "so the encoder has no missing-value indicator for them."
-        )
-
-
-def _learn_levels(column):
-    """Levels of a categorical column, in one-hot order, and the missing value seen (if any)."""
-    missing = column.isna().to_numpy()
-    missing_level = column[missing].iloc[0] if missing.any() else None
-    if missing.any() and isinstance(column.dtype, pd.CategoricalDtype):
-        missing_level = np.nan
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        present = set(pd.unique(column.cat.codes[~missing]))
-        levels = [c for code, c in enumerate(column.cat.categories) if code in present]
-    else:
-        levels = list(pd.unique(column[~missing]))
-        try:
-            levels = sorted(levels)
-        except TypeError:  # mixed types that do not compare: keep the order of first appearance
-            pass
-    values = np.empty(len(levels), dtype=object)
-    values[:] = levels
-    if missing.any():
-        return values, _MissingLevel(missing_level)
-    return values, None
-
-
-class _MissingLevel:
-    """Marks that a categorical column has a missing level, holding the missing value seen in fit."""
-
-    def __init__(self, value):
-        self.value = value
-
-
-def _has_missing_level(spec):
-    return isinstance(spec.missing_level, _MissingLevel)
-
-
-def _decode_levels(codes, spec, index):
-    if isinstance(spec.dtype, pd.CategoricalDtype):
-        categories = spec.dtype.categories
-        lookup = categories.get_indexer(pd.Index(spec.levels, dtype=object))
-        if _has_missing_level(spec):
-            lookup = np.append(lookup, -1)
-        return pd.Series(pd.Categorical.from_codes(lookup[codes], dtype=spec.dtype), index=index)
-    values = spec.levels
-    if _has_missing_level(spec):
-        values = np.append(values, np.array([spec.missing_level.value], dtype=object))
-    decoded = values[codes] if len(values) else np.full(len(codes), np.nan, dtype=object)
-    series = pd.Series(decoded, index=index, dtype=object)
-    return series if spec.dtype == object else series.astype(spec.dtype)
-
-
-def _decode_numeric(values, missing, spec, clip, index):
-    dtype = spec.dtype
-    integer = pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-    if integer:
-        values = np.rint(values)
-    if integer or clip:
-        values = np.clip(values, spec.data_min, spec.data_max)
-    if missing is not None and missing.any():
-        values = np.where(missing, np.nan, values)
-        return pd.Series(values, index=index).astype(dtype)
-    if isinstance(dtype, np.dtype):
-        return pd.Series(values.astype(dtype), index=index)
-    return pd.Series(values, index=index).astype(dtype)
-
-
-def _fit_modes(values, n_modes, weight_threshold, max_fit_rows, rng):
-    """Means, standard deviations and weights of the kept modes of one column, heaviest first."""
-    if max_fit_rows is not None and len(values) > max_fit_rows:
-        values = values[rng.choice(len(values), size=max_fit_rows, replace=False)]
-    # Fit on standardised values so that reg_covar means the same for every column's scale.
-    center, scale = values.mean(), values.std()
-    scale = scale if scale > 0 else 1.0
-    standardised = ((values - center) / scale).reshape(-1, 1)
-    n_components = int(min(n_modes, len(np.unique(standardised))))
-    mixture = BayesianGaussianMixture(
-        n_components=n_components,
-        weight_concentration_prior_type="dirichlet_process",
-        weight_concentration_prior=1e-3,
-        n_init=1,
-        max_iter=100,
-        random_state=rng.randint(np.iinfo(np.int32).max),
-    )
-    with warnings.catch_warnings():
-        # A mixture that has not fully converged in max_iter still gives usable modes.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        mixture.fit(standardised)
-    weights = mixture.weights_
-    keep = np.flatnonzero(weights > weight_threshold)
-    if len(keep) == 0:
-        keep = np.array([np.argmax(weights)])
-    keep = keep[np.argsort(-weights[keep], kind="stable")]
-    means = center + scale * mixture.means_[keep, 0]
-    stds = scale * np.sqrt(mixture.covariances_[keep].reshape(-1))
-    return means, stds, weights[keep] / weights[keep].sum()
-
-
-def _encode_modes(values, spec, mode_sampling, rng):
-    """Scalar within the mode and the mode index of every value of one column (NaN -> mode 0's mean)."""
-    missing = np.isnan(values)
-    filled = np.where(missing, spec.mode_means[0], values)
-    log_prob = (
-        spec.mode_log_weights
-        - np.log(spec.mode_stds)
-        - 0.5 * ((filled[:, None] - spec.mode_means) / spec.mode_stds) ** 2
-    )
-    if mode_sampling == "argmax":
-        mode = np.argmax(log_prob, axis=1)
-    else:
-        posterior = np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
-        draws = rng.uniform(size=(len(values), 1))
-        mode = np.minimum((np.cumsum(posterior, axis=1) < draws).sum(axis=1), len(spec.mode_means) - 1)
-    mode[missing] = 0
-    scalar = np.clip((filled - spec.mode_means[mode]) / (4.0 * spec.mode_stds[mode]), -1.0, 1.0)
-    return scalar, mode

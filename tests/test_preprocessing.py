@@ -1,5 +1,6 @@
 """TabularEncoder: layout, round trip, dtypes, missing values and errors."""
 
+import copy
 import doctest
 import pickle
 import time
@@ -11,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
-from sklearn_adv.nn import tabular
-from sklearn_adv.nn.tabular import Span, TabularEncoder
+from sklearn_adv.preprocessing import Span, TabularEncoder, _modes, _tabular
 
 
 def mixed_frame(n=40, seed=0):
@@ -349,12 +349,12 @@ def test_argmax_mode_sampling_picks_the_most_probable_mode_and_sampling_sometime
 def test_mixtures_are_fitted_on_at_most_max_fit_rows_values(monkeypatch):
     seen = []
 
-    class Recording(tabular.BayesianGaussianMixture):
+    class Recording(_modes.BayesianGaussianMixture):
         def fit(self, X, y=None):
             seen.append(len(X))
             return super().fit(X, y)
 
-    monkeypatch.setattr(tabular, "BayesianGaussianMixture", Recording)
+    monkeypatch.setattr(_modes, "BayesianGaussianMixture", Recording)
     TabularEncoder(numeric="mode_specific", max_fit_rows=50, random_state=0).fit(bimodal_frame(n=400))
     assert seen == [50]
 
@@ -398,6 +398,106 @@ def test_categorical_missing_value_is_a_level_of_its_own():
     assert encoder.categories_["c"][:2].tolist() == ["a", "b"] and encoder.categories_["c"][2] is None
     np.testing.assert_array_equal(Z[:, 2], [0.0, 1.0, 0.0, 1.0])
     pd.testing.assert_frame_equal(encoder.inverse_transform(Z), X)
+
+
+def test_missing_indicators_all_gives_every_numeric_column_an_indicator_and_every_categorical_a_missing_level():
+    X = mixed_frame()
+    encoder = TabularEncoder(missing_indicators="all", dtype=np.float64).fit(X)
+    assert [(s.column, s.kind) for s in encoder.output_info_ if s.column in ("height", "age")] == [
+        ("height", "numeric"),
+        ("height", "missing"),
+        ("age", "numeric"),
+        ("age", "missing"),
+    ]
+    assert all(pd.isna(encoder.categories_[c][-1]) for c in ("smoker", "job", "city"))
+    Z = encoder.transform(X)
+    np.testing.assert_array_equal(Z[:, [s.start for s in encoder.output_info_ if s.kind == "missing"]], 0.0)
+    pd.testing.assert_frame_equal(encoder.inverse_transform(Z), X)
+
+
+def test_missing_indicators_all_encodes_missing_values_that_fit_never_saw():
+    X = mixed_frame()
+    encoder = TabularEncoder(missing_indicators="all", dtype=np.float64).fit(X)
+    gappy = X.astype({"age": "float64", "smoker": object})
+    gappy.loc[[1, 4], ["height", "age", "smoker", "job", "city"]] = np.nan
+    Z = encoder.transform(gappy)
+    for span in encoder.output_info_:
+        if span.kind == "missing":
+            np.testing.assert_array_equal(np.flatnonzero(Z[:, span.start]), [1, 4])
+        elif span.kind == "onehot":
+            np.testing.assert_array_equal(np.flatnonzero(Z[:, span.stop - 1]), [1, 4])
+    back = encoder.inverse_transform(Z)
+    assert back.loc[[1, 4]].isna().all(axis=None)
+    assert back["age"].dtype == np.float64 and back["smoker"].dtype == object  # NumPy int and bool hold no NaN
+    assert back["job"].dtype == X["job"].dtype
+
+
+def test_missing_indicators_listed_columns_get_one_as_well_as_those_missing_in_fit():
+    X = pd.DataFrame({"x": [1.0, np.nan, 3.0], "y": [1.0, 2.0, 3.0], "z": [4.0, 5.0, 6.0], "c": ["a", "b", "a"]})
+    encoder = TabularEncoder(missing_indicators=["z"]).fit(X)
+    assert encoder.get_feature_names_out().tolist() == ["x", "x_missing", "y", "z", "z_missing", "c_a", "c_b"]
+    by_position = TabularEncoder(missing_indicators=[2]).fit(X)
+    assert by_position.get_feature_names_out().tolist() == encoder.get_feature_names_out().tolist()
+    np.testing.assert_array_equal(encoder.transform(X.assign(z=[4.0, np.nan, 6.0]))[:, 4], [0.0, 1.0, 0.0])
+    with pytest.raises(ValueError, match=r"\['y'\].*missing_indicators"):
+        encoder.transform(X.assign(y=[np.nan, 2.0, 3.0]))
+
+
+def test_missing_indicators_naming_an_absent_column_is_an_error():
+    with pytest.raises(ValueError, match="missing_indicators names columns \\['nope'\\]"):
+        TabularEncoder(missing_indicators=["nope"]).fit(mixed_frame())
+
+
+def test_missing_indicators_do_not_change_the_scales_or_levels():
+    X = mixed_frame()
+    default = TabularEncoder(dtype=np.float64).fit(X)
+    indicated = TabularEncoder(missing_indicators="all", dtype=np.float64).fit(X)
+    Z_default, Z_indicated = default.transform(X), indicated.transform(X)
+    for span in default.output_info_:
+        other = next(s for s in indicated.output_info_ if (s.column, s.kind) == (span.column, span.kind))
+        np.testing.assert_array_equal(Z_indicated[:, other.start : other.start + span.stop - span.start],
+                                      Z_default[:, span.start : span.stop])
+
+
+# --------------------------------------------------------------------------- scikit-learn parts
+
+
+def test_forward_direction_is_a_fitted_column_transformer_of_scikit_learn_parts():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import MissingIndicator
+    from sklearn.preprocessing import OneHotEncoder
+
+    X = mixed_frame()
+    X.loc[3, "height"] = np.nan
+    encoder = TabularEncoder().fit(X)
+    transformers = encoder.column_transformer_.named_transformers_
+    assert isinstance(encoder.column_transformer_, ColumnTransformer)
+    assert transformers["numeric"]["scale"] is encoder.scaler_
+    assert isinstance(transformers["missing"]["indicate"], MissingIndicator)
+    assert isinstance(transformers["categorical"]["onehot"], OneHotEncoder)
+
+
+def test_global_pandas_output_gives_a_frame_with_the_encoders_layout():
+    from sklearn import config_context
+
+    X = mixed_frame()
+    expected = TabularEncoder().fit(X)
+    with config_context(transform_output="pandas"):
+        encoder = TabularEncoder().fit(X)
+        Z = encoder.transform(X)
+    assert isinstance(Z, pd.DataFrame)
+    assert Z.columns.tolist() == expected.get_feature_names_out().tolist()
+    np.testing.assert_array_equal(Z.to_numpy(), expected.transform(X))
+
+
+def test_mode_sampling_set_on_a_copy_after_fit_applies_to_its_transform():
+    X = bimodal_frame()
+    encoder = TabularEncoder(numeric="mode_specific", random_state=0).fit(X)
+    scoring = copy.copy(encoder)
+    scoring.mode_sampling = "argmax"
+    argmax = TabularEncoder(numeric="mode_specific", mode_sampling="argmax", random_state=0).fit(X)
+    np.testing.assert_array_equal(scoring.transform(X), argmax.transform(X))
+    np.testing.assert_array_equal(encoder.transform(X), TabularEncoder(numeric="mode_specific", random_state=0).fit_transform(X))
 
 
 # --------------------------------------------------------------------------- unknown categories
@@ -521,5 +621,5 @@ def test_standard_transform_of_100k_rows_by_15_columns_is_fast():
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(tabular, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(_tabular, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
