@@ -6,11 +6,22 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import softmax
+
+# _fit_context (parameter validation once per fit, as scikit-learn's estimators do) has no public equivalent.
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
+
+# _safe_indexing is private by name but listed in scikit-learn's API reference as a public utility.
+from sklearn.utils import _safe_indexing
+
+# The constraint types of _parameter_constraints have no public import path.
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
+
+# _check_sample_weight has no public equivalent; the feature checks alone neither: validate_data with
+# skip_check_array=True would also demand y, which a classifier's predict does not have.
 from sklearn.utils.validation import (
     _check_feature_names,
     _check_n_features,
@@ -637,7 +648,7 @@ class DomainAdversarialClassifier(
         proba : ndarray of shape (n_samples, n_classes)
         """
         logits, _ = self._forward(X)
-        return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
+        return softmax(logits.astype(np.float64), axis=1)
 
     def predict(self, X):
         """Predicted class labels.
@@ -707,9 +718,8 @@ class DomainAdversarialClassifier(
         if not labelled.any():
             raise ValueError("score needs labelled rows; every label in y is -1.")
         rows = np.flatnonzero(labelled)
-        X_rows = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
         weights = None if sample_weight is None else np.asarray(sample_weight)[rows]
-        return accuracy_score(y[rows], self.predict(X_rows), sample_weight=weights)
+        return accuracy_score(y[rows], self.predict(_safe_indexing(X, rows)), sample_weight=weights)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -18,6 +18,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import softmax
+
+# _fit_context (parameter validation once per fit, as scikit-learn's estimators do) has no public equivalent.
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -25,8 +28,12 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+
+# The constraint types of _parameter_constraints have no public import path.
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
+
+# _check_sample_weight has no public equivalent.
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
@@ -611,7 +618,7 @@ class FairClassifier(RoleParamsMixin, ClassNamePrefixFeaturesOutMixin, Classifie
             Columns in the order of ``classes_``.
         """
         logits = self._forward(X)[0]
-        return torch.softmax(torch.from_numpy(logits).double(), dim=1).numpy()
+        return softmax(logits.astype(np.float64), axis=1)
 
     def predict(self, X):
         """Predicted class labels.
