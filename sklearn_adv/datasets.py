@@ -22,6 +22,8 @@ from scipy import ndimage
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch, check_random_state
+
+# validate_params and its constraint types have no public import path.
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 __all__ = [

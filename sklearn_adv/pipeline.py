@@ -9,9 +9,16 @@ final estimator's ``fit`` as ``sample_weight``.
 """
 
 from imblearn import pipeline as imblearn_pipeline
+
+# The pipelines' per-step fit helpers and step naming have no public equivalent; reusing them keeps
+# caching, verbose output and step names those of imbalanced-learn's and scikit-learn's pipelines.
 from imblearn.pipeline import _fit_resample_one
 from sklearn.base import clone
+
+# Likewise scikit-learn's per-step fit helper and step naming.
 from sklearn.pipeline import _fit_transform_one, _name_estimators
+
+# The 'Pipeline ... (step k of n)' timing message has no public helper.
 from sklearn.utils._user_interface import _print_elapsed_time
 from sklearn.utils.validation import check_memory, has_fit_parameter
 

@@ -1,10 +1,19 @@
-"""What every sampler of the package shares: the fit-only contract and pipeline guard."""
+"""What every sampler of the package shares: the fit-only contract, the pipeline guard, the output's container."""
 
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+# imbalanced-learn's tags (its Tags adds sampler_tags, its InputTags dataframe) have no public import path.
 from imblearn.utils._tags import InputTags, SamplerTags, Tags
 from sklearn.base import OneToOneFeatureMixin
 from sklearn.utils import TransformerTags
+
+# set_output without TransformerMixin's fit_transform, which a sampler must refuse: no public mixin offers that.
 from sklearn.utils._set_output import _SetOutputMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sklearn_adv.utils import concat_rows
 
 
 class SamplerMixin(OneToOneFeatureMixin, _SetOutputMixin):
@@ -70,3 +79,39 @@ class SamplerMixin(OneToOneFeatureMixin, _SetOutputMixin):
         tags.target_tags.required = True
         tags.input_tags = InputTags(three_d_array=True, dataframe=True)
         return tags
+
+
+def stack_like_input(original, validated, new):
+    """The rows a sampler was given followed by ``new``, in the container type the caller used.
+
+    Parameters
+    ----------
+    original : DataFrame, Series, list, array or sparse matrix
+        What the caller passed to ``fit_resample`` (``X`` or ``y``).
+    validated : ndarray or sparse matrix
+        The same rows after validation (images may be flat rows there).
+    new : DataFrame or ndarray
+        The sampler's new rows, shaped as ``validated``'s rows or as images.
+
+    Returns
+    -------
+    stacked : same type as ``original``
+        A list stays a list, a column vector ``(n, 1)`` stays one, a sparse
+        matrix keeps its format, pandas objects get a fresh ``RangeIndex``.
+    """
+    if sp.issparse(validated):
+        return concat_rows(validated, new)
+    if isinstance(original, pd.DataFrame) and not isinstance(new, pd.DataFrame):
+        new = np.asarray(new).reshape(len(new), -1)  # generated images back to the frame's flat rows
+    if isinstance(original, (pd.DataFrame, pd.Series)):
+        return concat_rows(original, new)
+    stacked = (
+        np.concatenate([np.asarray(validated).reshape((len(validated), *np.shape(new)[1:])), new])
+        if len(new)
+        else np.asarray(validated)
+    )
+    if isinstance(original, list):
+        return stacked.tolist()
+    if np.ndim(original) == 2 and stacked.ndim == 1 and np.shape(original)[1] == 1:
+        return stacked.reshape(-1, 1)
+    return stacked

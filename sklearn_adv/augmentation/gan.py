@@ -8,14 +8,19 @@ import numpy as np
 import pandas as pd
 import torch
 from imblearn.utils import check_sampling_strategy
+
+# _fit_context (parameter validation once per fit, as scikit-learn's estimators do) has no public equivalent.
 from sklearn.base import BaseEstimator, _fit_context
+
+# The constraint types of _parameter_constraints have no public import path.
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
+
+# _check_y (y validated on its own, as validate_data does next to X) has no public equivalent.
 from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted, validate_data
 
 from sklearn_adv import plugins
-from sklearn_adv.augmentation._base import SamplerMixin
-from sklearn_adv.augmentation.mixup import _stack_like
+from sklearn_adv.augmentation._base import SamplerMixin, stack_like_input
 from sklearn_adv.nn.data import as_network_input, check_image_shape
 from sklearn_adv.nn.gan import (
     ConditionalDiscriminator,
@@ -337,7 +342,7 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         X_new = self._generate(labels, seed=rng.randint(np.iinfo(np.int32).max))
         self.sample_weight_ = np.ones(len(y_valid) + len(labels))
         y_new = pd.Series(labels).astype(y.dtype) if isinstance(y, pd.Series) else labels  # Int64, category stay
-        return _stack_like(X, X_valid, X_new), _stack_like(y, y_valid, y_new)
+        return stack_like_input(X, X_valid, X_new), stack_like_input(y, y_valid, y_new)
 
     def _fit(self, X, y, rng):
         X_valid, y_valid = self._validate(X, y)

@@ -5,12 +5,19 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+# _fit_context (parameter validation once per fit, as scikit-learn's estimators do) has no public equivalent.
 from sklearn.base import BaseEstimator, _fit_context
+
+# The constraint types of _parameter_constraints have no public import path.
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
+
+# _check_y (y validated on its own, as validate_data does next to X) has no public equivalent.
 from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
 
-from sklearn_adv.augmentation._base import SamplerMixin
+from sklearn_adv.augmentation._base import SamplerMixin, stack_like_input
+from sklearn_adv.nn.callbacks import cutmix_box
 from sklearn_adv.nn.data import check_image_shape
 from sklearn_adv.nn.utils import seed_from
 
@@ -173,7 +180,7 @@ class MixupTransformer(SamplerMixin, BaseEstimator):
             y_new = (lam_y * y[first] + (1 - lam_y) * y[second]).astype(np.result_type(y.dtype, np.float64), copy=False)
             w_new = np.ones(n_new)
         self.sample_weight_ = np.concatenate([np.ones(n), w_new])
-        return _stack_like(X_in, X, X_new), _stack_like(y_in, y, y_new)
+        return stack_like_input(X_in, X, X_new), stack_like_input(y_in, y, y_new)
 
     def _validate(self, X, y):
         if self.within_class and self.y_mixing == "interpolate":
@@ -263,11 +270,7 @@ def _cutmix(X, first, second, lam, image_shape, rng):
     """Paste a box of ``x_j`` into ``x_i``; ``lam`` becomes the area actually kept from ``x_i``."""
     images = X.reshape((len(X), *check_image_shape(image_shape, X.shape[1]))) if X.ndim == 2 else X
     height, width = images.shape[-2:]
-    ratio = np.sqrt(1.0 - lam)
-    cut_h, cut_w = np.round(height * ratio).astype(int), np.round(width * ratio).astype(int)
-    cy, cx = rng.integers(0, height, len(lam)), rng.integers(0, width, len(lam))
-    top, bottom = np.clip(cy - cut_h // 2, 0, height), np.clip(cy - cut_h // 2 + cut_h, 0, height)
-    left, right = np.clip(cx - cut_w // 2, 0, width), np.clip(cx - cut_w // 2 + cut_w, 0, width)
+    top, bottom, left, right = cutmix_box(height, width, lam, rng)
     rows, cols = np.arange(height), np.arange(width)
     in_box = ((rows >= top[:, None]) & (rows < bottom[:, None]))[:, :, None] & (
         (cols >= left[:, None]) & (cols < right[:, None])
@@ -307,26 +310,3 @@ def _weighted_pairs(y, first, second, lam):
     labels = np.where(is_second, second[rows], first[rows])
     weights = np.where(is_second, 1 - lam[rows], np.where(differ[rows], lam[rows], 1.0))
     return rows, y[labels], weights
-
-
-def _stack_like(original, validated, new):
-    """Original rows followed by ``new``, in the container type the caller used."""
-    if sp.issparse(validated):
-        return sp.vstack([validated, new], format=validated.format)
-    if isinstance(original, pd.DataFrame):
-        if isinstance(new, pd.DataFrame):
-            return pd.concat([original, new], ignore_index=True)
-        new = pd.DataFrame(np.asarray(new).reshape(len(new), -1), columns=original.columns)
-        return pd.concat([original, new], ignore_index=True)
-    if isinstance(original, pd.Series):
-        return pd.concat([original, pd.Series(new, name=original.name)], ignore_index=True)
-    stacked = (
-        np.concatenate([np.asarray(validated).reshape((len(validated), *np.shape(new)[1:])), new])
-        if len(new)
-        else np.asarray(validated)
-    )
-    if isinstance(original, list):
-        return stacked.tolist()
-    if not isinstance(original, list) and np.ndim(original) == 2 and stacked.ndim == 1 and np.shape(original)[1] == 1:
-        return stacked.reshape(-1, 1)
-    return stacked

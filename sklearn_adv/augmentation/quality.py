@@ -47,7 +47,12 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 
+# _safe_indexing is private by name but listed in scikit-learn's API reference as a public utility.
+from sklearn.utils import _safe_indexing
+
+from sklearn_adv.metrics import distance_to_closest_record, real_vs_synthetic, synthetic_detector
 from sklearn_adv.preprocessing import TabularEncoder
+from sklearn_adv.utils import concat_rows
 
 __all__ = [
     "birthday_support",
@@ -145,7 +150,7 @@ def quality_report(
     encoder = _fit_encoder(X_train, X_synthetic, X_holdout)
     E_train_all = _encode(encoder, X_train)  # the reference of the memorization metrics: every training row
     train_rows = _subsample_rows(len(X_train), max_rows, rng)
-    train, E_train = _take(X_train, train_rows), E_train_all[train_rows]
+    train, E_train = _safe_indexing(X_train, train_rows), E_train_all[train_rows]
     synth = _subsample(X_synthetic, max_rows, rng)
     holdout = _subsample(X_holdout, max_rows, rng) if X_holdout is not None else None
     E_synth = _encode(encoder, synth)
@@ -178,13 +183,6 @@ def _row(section, metric, value, reference=np.nan, description=""):
 
 
 # -- memorization -------------------------------------------------------------
-
-
-def distance_to_closest_record(E_reference, E_query, exclude_self=False):
-    """Euclidean distance from each row of ``E_query`` to its nearest row of ``E_reference`` (encoded rows)."""
-    k = 2 if exclude_self else 1
-    distances, _ = NearestNeighbors(n_neighbors=k).fit(E_reference).kneighbors(E_query)
-    return distances[:, -1]
 
 
 def _memorization(train, synth, holdout, E_train, E_synth, E_holdout):
@@ -266,8 +264,7 @@ def birthday_support(E, threshold, batch_sizes=None, n_trials=10, random_state=0
 
 
 def _min_pair_distance(batch):
-    distances, _ = NearestNeighbors(n_neighbors=2).fit(batch).kneighbors(batch)
-    return distances[:, 1].min()
+    return distance_to_closest_record(batch, batch, exclude_self=True).min()
 
 
 def _diversity(X_train, X_synthetic, E_train, E_synth, y_train, y_synthetic, rng):
@@ -360,9 +357,8 @@ def _detector_auc(E_train, E_synth, random_state):
     rng = np.random.RandomState(random_state)
     real = E_train[rng.choice(len(E_train), n, replace=False)]
     fake = E_synth[rng.choice(len(E_synth), n, replace=False)]
-    features = np.vstack([real, fake])
-    labels = np.r_[np.zeros(n), np.ones(n)]
-    detector = HistGradientBoostingClassifier(max_iter=100, random_state=random_state)
+    features, labels = real_vs_synthetic(real, fake)
+    detector = synthetic_detector(random_state=random_state)
     cv = StratifiedKFold(3, shuffle=True, random_state=random_state)
     proba = cross_val_predict(detector, features, labels, cv=cv, method="predict_proba")[:, 1]
     return roc_auc_score(labels, proba)
@@ -382,7 +378,7 @@ def _utility(X_train, X_synthetic, X_holdout, y_train, y_synthetic, y_holdout, e
     y_train, y_synthetic, y_holdout = (np.asarray(v) for v in (y_train, y_synthetic, y_holdout))
     if _kind(X_train) == "images":  # estimators take rows: images are flattened
         X_train, X_synthetic, X_holdout = (np.asarray(v).reshape(len(v), -1) for v in (X_train, X_synthetic, X_holdout))
-    combined = _concat(X_train, X_synthetic)
+    combined = concat_rows(X_train, X_synthetic)
     y_combined = np.concatenate([y_train, y_synthetic])
     scores = {name: _scores(clone(estimator), X, y, X_holdout, y_holdout)
               for name, X, y in (("real", X_train, y_train), ("synthetic", X_synthetic, y_synthetic),
@@ -485,20 +481,10 @@ def _subsample_rows(n, max_rows, rng):
     return np.sort(rng.choice(n, max_rows, replace=False))
 
 
-def _take(X, rows):
-    return X.iloc[rows] if isinstance(X, pd.DataFrame) else np.asarray(X)[rows]
-
-
 def _subsample(X, max_rows, rng):
     if max_rows is None or len(X) <= max_rows:
         return X
-    return _take(X, _subsample_rows(len(X), max_rows, rng))
-
-
-def _concat(A, B):
-    if isinstance(A, pd.DataFrame):
-        return pd.concat([A, B], ignore_index=True)
-    return np.concatenate([np.asarray(A), np.asarray(B)])
+    return _safe_indexing(X, _subsample_rows(len(X), max_rows, rng))
 
 
 # -- plots ------------------------------------------------------------------------

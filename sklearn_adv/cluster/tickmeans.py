@@ -4,8 +4,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+
+# _fit_context (parameter validation once per fit, as scikit-learn's estimators do) has no public equivalent.
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
+
+# The constraint types of _parameter_constraints have no public import path.
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 

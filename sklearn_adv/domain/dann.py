@@ -8,9 +8,10 @@ import pandas as pd
 from scipy.special import softmax
 from sklearn.base import _fit_context
 from sklearn.metrics import accuracy_score
+from sklearn.utils import _safe_indexing  # private by name, listed in scikit-learn's API reference
 from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (  # the private two: validation helpers with no public equivalent
+from sklearn.utils.validation import (  # the private three have no public equivalent (validate_data would demand y)
     _check_feature_names,
     _check_n_features,
     _check_sample_weight,
@@ -568,9 +569,8 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         if not labelled.any():
             raise ValueError("score needs labelled rows; every label in y is -1.")
         rows = np.flatnonzero(labelled)
-        X_rows = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
         weights = None if sample_weight is None else np.asarray(sample_weight)[rows]
-        return accuracy_score(y[rows], self.predict(X_rows), sample_weight=weights)
+        return accuracy_score(y[rows], self.predict(_safe_indexing(X, rows)), sample_weight=weights)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -27,6 +27,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+# _safe_indexing is private by name but listed in scikit-learn's API reference as a public utility.
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import column_or_1d
 
 from sklearn_adv.domain.dann import _unlabelled_mask
@@ -40,10 +43,6 @@ def _masks(X, y, scorer):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
     target = _unlabelled_mask(y)
     return y, target
-
-
-def _take(X, rows):
-    return X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
 
 
 def _rows(X):
@@ -99,7 +98,7 @@ def target_entropy_score(estimator, X, y):
     _, target = _masks(X, y, "target_entropy_score")
     if not target.any():
         raise ValueError("target_entropy_score needs target rows (y == -1) in the validation fold.")
-    proba = np.clip(estimator.predict_proba(_take(X, np.flatnonzero(target))), 0.0, 1.0)
+    proba = np.clip(estimator.predict_proba(_safe_indexing(X, np.flatnonzero(target))), 0.0, 1.0)
     return float(np.mean(np.sum(xlogy(proba, proba), axis=1)))
 
 
@@ -155,7 +154,7 @@ def importance_weighted_accuracy(estimator, X, y, *, domain_classifier=None, max
     p_target = np.clip(p_target[~target], 1e-6, 1 - 1e-6)
     weights = np.minimum(p_target / (1 - p_target) * n_source / n_target, max_weight)
     source = np.flatnonzero(~target)
-    correct = np.asarray(estimator.predict(_take(X, source))) == y[source]
+    correct = np.asarray(estimator.predict(_safe_indexing(X, source))) == y[source]
     return float(np.average(correct, weights=weights))
 
 

@@ -28,7 +28,11 @@ from fairlearn.metrics import (
 from sklearn import config_context
 from sklearn.metrics import accuracy_score, make_scorer
 from sklearn.utils import Bunch
+
+# validate_params and its constraint types have no public import path.
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+# _check_sample_weight has no public equivalent.
 from sklearn.utils.validation import _check_sample_weight
 
 __all__ = ["FAIRNESS_METRICS", "fairness_report", "make_fairness_scorer", "make_tradeoff_scorer"]

@@ -101,13 +101,29 @@ def cutmix_box(height, width, lam, rng):
 
     The box's centre is uniform over the image and its sides are
     ``sqrt(1 - lam)`` times the image's, clipped at the border (Yun et al. 2019).
+
+    Parameters
+    ----------
+    height, width : int
+        The image's size.
+    lam : float or ndarray
+        The share of the image to keep; an array gives one box per entry.
+    rng : numpy Generator
+        Draws the centre (its row, then its column).
+
+    Returns
+    -------
+    top, bottom, left, right : int, or ndarray of int of ``lam``'s shape
     """
-    ratio = math.sqrt(1.0 - lam)
-    cut_h, cut_w = int(round(height * ratio)), int(round(width * ratio))
-    cy, cx = rng.integers(height), rng.integers(width)
-    top, bottom = np.clip([cy - cut_h // 2, cy + cut_h - cut_h // 2], 0, height)
-    left, right = np.clip([cx - cut_w // 2, cx + cut_w - cut_w // 2], 0, width)
-    return int(top), int(bottom), int(left), int(right)
+    lam = np.asarray(lam, dtype=np.float64)
+    ratio = np.sqrt(1.0 - lam)
+    cut_h, cut_w = np.round(height * ratio).astype(int), np.round(width * ratio).astype(int)
+    cy, cx = rng.integers(0, height, lam.shape), rng.integers(0, width, lam.shape)
+    top, bottom = np.clip(cy - cut_h // 2, 0, height), np.clip(cy - cut_h // 2 + cut_h, 0, height)
+    left, right = np.clip(cx - cut_w // 2, 0, width), np.clip(cx - cut_w // 2 + cut_w, 0, width)
+    if lam.ndim == 0:
+        return int(top), int(bottom), int(left), int(right)
+    return top, bottom, left, right
 
 
 class _MixedCriterion(torch.nn.Module):

@@ -62,7 +62,10 @@ class _WeightedBatches(Sampler):
     """``n_batches`` batches of ``batch_size`` row indices drawn with replacement by ``weights``.
 
     Draws from torch's global generator, so ``torch.manual_seed`` makes the
-    epochs reproducible.
+    epochs reproducible. Not ``BatchSampler(WeightedRandomSampler(...))``:
+    that draws a whole epoch's indices up front, and since training draws the
+    generator's noise from the same global generator between batches, the
+    batches after the first would differ for the same seed.
     """
 
     def __init__(self, weights, batch_size, n_batches):

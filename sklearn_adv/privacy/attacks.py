@@ -49,11 +49,14 @@ from scipy.special import expit
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.neighbors import NearestNeighbors
+
+# _safe_indexing is private by name but listed in scikit-learn's API reference as a public utility.
 from sklearn.utils import _safe_indexing, check_random_state
 
 from sklearn_adv import plugins
+from sklearn_adv.metrics import distance_to_closest_record, real_vs_synthetic, synthetic_detector
 from sklearn_adv.preprocessing import TabularEncoder
+from sklearn_adv.utils import concat_rows
 
 __all__ = [
     "AuditContext",
@@ -420,7 +423,7 @@ class LiRAAttack(MembershipAttack):
             mean, std = _gaussian_stats(stats, self.fix_variance)
             return -norm.logsf(target, mean, std)
         context = self.context_
-        X_all = _concat_rows(context.X, X)
+        X_all = concat_rows(context.X, X, sparse_format="csr")
         y_all = np.concatenate([np.asarray(context.y), np.asarray(y)])
         n_models = max(2, context.n_reference_models + context.n_reference_models % 2)
         rng = check_random_state(self.seed_)
@@ -541,17 +544,6 @@ def _choose_offline_a(ref, out, grid=_OFFLINE_A_GRID):
 # --------------------------------------------------------------------------
 # Attacks on generators (GAN-like objects, read by duck typing)
 # --------------------------------------------------------------------------
-
-
-def _concat_rows(A, B):
-    if hasattr(A, "iloc"):
-        B = B if hasattr(B, "iloc") else pd.DataFrame(B, columns=A.columns)
-        return pd.concat([A, B], ignore_index=True)
-    if hasattr(A, "tocsr"):
-        import scipy.sparse as sp
-
-        return sp.vstack([A, B]).tocsr()
-    return np.concatenate([np.asarray(A), np.asarray(B)])
 
 
 def _draw_synthetic(generator, n, random_state):
@@ -709,10 +701,8 @@ class DetectorAttack(_GeneratorAttack):
     def fit(self, context):
         synthetic = _with_columns_of(_draw_synthetic(context.target, self._n_synthetic(context), context.random_state), context.X)
         self.encoder_ = _fit_record_encoder(context.X, synthetic)
-        features = np.vstack([self.encoder_.transform(_as_records(table)) for table in (context.X, synthetic)])
-        labels = np.r_[np.zeros(_num_rows(context.X)), np.ones(_num_rows(synthetic))]
-        detector = self.detector if self.detector is not None else HistGradientBoostingClassifier(random_state=0)
-        self.detector_ = clone(detector).fit(features, labels)
+        features, labels = real_vs_synthetic(*(self.encoder_.transform(_as_records(table)) for table in (context.X, synthetic)))
+        self.detector_ = synthetic_detector(self.detector, random_state=0).fit(features, labels)
         return self
 
     def score(self, X, y):
@@ -742,10 +732,9 @@ class DistanceAttack(_GeneratorAttack):
     def fit(self, context):
         synthetic = _with_columns_of(_draw_synthetic(context.target, self._n_synthetic(context), context.random_state), context.X)
         self.encoder_ = _fit_record_encoder(context.X, synthetic)
-        self.neighbors_ = NearestNeighbors(n_neighbors=1).fit(self.encoder_.transform(_as_records(synthetic)))
+        self.synthetic_ = self.encoder_.transform(_as_records(synthetic))
         return self
 
     def score(self, X, y):
-        distance, _ = self.neighbors_.kneighbors(self.encoder_.transform(_as_records(X)))
-        return -distance[:, 0]
+        return -distance_to_closest_record(self.synthetic_, self.encoder_.transform(_as_records(X)))
 

@@ -5,23 +5,31 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+# _fit_context (parameter validation once per fit, as scikit-learn's estimators do) has no public equivalent.
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.metrics import balanced_accuracy_score, precision_score, recall_score, roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
+
+# _safe_indexing is private by name but listed in scikit-learn's API reference as a public utility.
 from sklearn.utils import _safe_indexing, check_random_state, get_tags
+
+# The constraint types of _parameter_constraints have no public import path.
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
+
+# _num_samples (rows of a list, array, frame or sparse matrix alike) has no public equivalent.
 from sklearn.utils.validation import _num_samples, check_array, check_consistent_length, check_is_fitted, validate_data
 
 from sklearn_adv import plugins
 from sklearn_adv.privacy.attacks import (
     AuditContext,
     _class_index,
-    _concat_rows,
     _fit_reference_models,
     _paired_half_masks,
 )
+from sklearn_adv.utils import concat_rows
 
 __all__ = ["MembershipAuditor", "membership_metrics", "plot_membership_roc"]
 
@@ -387,7 +395,7 @@ class MembershipAuditor(BaseEstimator):
             raise ValueError("X_members and X_nonmembers must each hold at least one record.")
         if (y_members is None) != (y_nonmembers is None):
             raise ValueError("Give labels for both y_members and y_nonmembers, or for neither.")
-        X = _concat_rows(X_members, X_nonmembers)
+        X = concat_rows(X_members, X_nonmembers, sparse_format="csr")
         y = None if y_members is None else np.concatenate([np.asarray(y_members), np.asarray(y_nonmembers)])
         if y is not None:
             check_consistent_length(X, y)
@@ -549,19 +557,15 @@ def membership_metrics(is_member, scores, *, threshold=None):
     best = int(np.argmax(tpr - fpr))
     if threshold is None:
         threshold = thresholds[best] - np.spacing(thresholds[best]) if np.isfinite(thresholds[best]) else np.inf
-    predicted = scores > threshold
-    n_pred, n_pos, n_neg = predicted.sum(), is_member.sum(), (1 - is_member).sum()
-    true_pos = (predicted & (is_member == 1)).sum()
-    false_pos = (predicted & (is_member == 0)).sum()
-    recall = true_pos / n_pos
+    predicted = (scores > threshold).astype(int)
     return {
         "roc_auc": float(roc_auc_score(is_member, scores)),
         "tpr_at_1%_fpr": float(tpr[fpr <= 0.01].max()),
         "tpr_at_0.1%_fpr": float(tpr[fpr <= 0.001].max()),
         "advantage": float(tpr[best] - fpr[best]),
-        "balanced_accuracy": float((recall + 1 - false_pos / n_neg) / 2),
-        "precision": float(true_pos / n_pred) if n_pred else 0.0,
-        "recall": float(recall),
+        "balanced_accuracy": float(balanced_accuracy_score(is_member, predicted)),
+        "precision": float(precision_score(is_member, predicted, zero_division=0.0)),
+        "recall": float(recall_score(is_member, predicted)),
     }
 
 
@@ -596,6 +600,9 @@ def plot_membership_roc(is_member, scores, *, ax=None, label=None):
     auc = roc_auc_score(is_member, scores)
     low = min(1e-3, 1.0 / max(1, (is_member == 0).sum()))
     text = f"AUC {auc:.3f}" if label is None else f"{label} (AUC {auc:.3f})"
+    # Not RocCurveDisplay: it draws on linear axes with fixed limits and an equal aspect, and a log axis
+    # cannot show its first point (FPR 0) nor its chance line from (0, 0); here zero rates are drawn
+    # at half the lowest shown rate, so the curve starts at the axis' edge.
     ax.plot(np.maximum(fpr, low / 2), np.maximum(tpr, low / 2), label=text)
     ax.plot([low, 1], [low, 1], color="gray", linestyle="--", linewidth=0.8)
     ax.set_xscale("log")

@@ -373,3 +373,19 @@ def test_batched_loader_walks_every_row_once_per_epoch_in_a_seeded_order(y):
     assert epoch(0)[1] == rows and epoch(1)[1] != rows
     in_order = [Xb[:, 0].tolist() for Xb, _ in batched_loader(RowsDataset(X, y), batch_size=4)]
     assert in_order == [[0.0, 2.0, 4.0, 6.0], [8.0, 10.0, 12.0, 14.0], [16.0, 18.0]]
+
+
+def test_cutmix_box_of_one_lambda_is_the_one_box_array_call():
+    scalar = cutmix_box(28, 20, 0.3, np.random.default_rng(3))
+    array = cutmix_box(28, 20, np.array([0.3]), np.random.default_rng(3))
+    assert all(isinstance(corner, int) for corner in scalar)
+    assert scalar == tuple(int(corner[0]) for corner in array)
+
+
+def test_cutmix_box_draws_one_box_per_lambda():
+    lams = np.full(500, 0.75)
+    top, bottom, left, right = cutmix_box(32, 32, lams, np.random.default_rng(0))
+    assert top.shape == bottom.shape == left.shape == right.shape == (500,)
+    assert np.all((0 <= top) & (top <= bottom) & (bottom <= 32) & (0 <= left) & (left <= right) & (right <= 32))
+    areas = (bottom - top) * (right - left) / 32**2
+    assert areas.max() <= 0.25 + 1e-9 and areas.mean() > 0.1
