@@ -27,7 +27,7 @@ from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
 from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkClassifierMixin, NetworkEstimator, feature_size
 from sklearn_adv.nn.callbacks import AnnealLR
 from sklearn_adv.nn.data import as_network_input, check_image_shape
-from sklearn_adv.nn.sampling import RowsDataset, balanced_loader, batched_loader
+from sklearn_adv.nn.sampling import balanced_loader, batched_loader
 from sklearn_adv.nn.utils import to_float32
 
 UNLABELLED = -1
@@ -398,16 +398,10 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         labelled_rows = np.flatnonzero(~unlabelled)
         train_labelled, valid_rows = self._validation_rows(labelled_rows, targets[labelled_rows], rng)
         train_rows = np.sort(np.concatenate([train_labelled, np.flatnonzero(unlabelled)]))
+        train, valid = self._row_datasets(X_net, y_net, train_rows, valid_rows)
         with self._torch_seed(rng):
-            net = self._build_net(
-                in_shape,
-                device,
-                is_target[train_rows],
-                None if valid_rows is None else RowsDataset(X_net[valid_rows], _take_rows(y_net, valid_rows)),
-                targets[train_rows],
-                row_weight[train_rows],
-            )
-            self._fit_net(net, RowsDataset(X_net[train_rows], _take_rows(y_net, train_rows)), None)
+            net = self._build_net(in_shape, device, is_target[train_rows], valid, targets[train_rows], row_weight[train_rows])
+            self._fit_net(net, train, None)
         callbacks = dict(self.net_.callbacks_)
         self.class_weights_ = callbacks["label_shift"].weights_ if "label_shift" in callbacks else None
         self._n_features_out = feature_size(self.net_.module_.encoder, in_shape)
@@ -599,8 +593,3 @@ def _unlabelled_mask(y):
         dtype=bool,
         count=len(y),
     )
-
-
-def _take_rows(targets, rows):
-    """The given rows of each array of a dict of targets."""
-    return {key: value[rows] for key, value in targets.items()}

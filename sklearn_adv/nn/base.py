@@ -50,6 +50,7 @@ from torch import nn
 
 from sklearn_adv.nn.networks import build_network, output_size
 from sklearn_adv.nn.params import RoleParamsMixin
+from sklearn_adv.nn.sampling import RowsDataset
 from sklearn_adv.nn.utils import fused_adam_options, resolve_device, seed_from, to_float32, torch_seed
 from sklearn_adv.preprocessing import TabularEncoder, reject_missing_numbers
 
@@ -189,6 +190,19 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
             )
         train, valid = train_test_split(rows, test_size=n_valid, stratify=stratify, random_state=rng)
         return np.sort(train), np.sort(valid)
+
+    @staticmethod
+    def _row_datasets(X, y, train_rows, valid_rows=None):
+        """:class:`~sklearn_adv.nn.sampling.RowsDataset` of the training rows and of the validation rows (or None).
+
+        ``y`` is an array or a dict of arrays (the adversarial net's targets).
+        """
+
+        def dataset(rows):
+            targets = {key: value[rows] for key, value in y.items()} if isinstance(y, dict) else y[rows]
+            return RowsDataset(X[rows], targets)
+
+        return dataset(train_rows), (None if valid_rows is None else dataset(valid_rows))
 
     def _early_stopping_params(self, valid_dataset):
         """skorch parameters holding out ``valid_dataset`` (None: no validation) and stopping on its loss."""

@@ -15,7 +15,8 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
 from sklearn_adv.fairness import FairClassifier, make_tradeoff_scorer
-from sklearn_adv.fairness.adversarial import _balanced_weights, _encode_groups, _FairNet
+from sklearn_adv.fairness._net import _balanced_weights, _FairNet
+from sklearn_adv.fairness.adversarial import _encode_groups
 
 FAST = dict(max_epochs=3, batch_size=64, encoder__hidden_units=(8,), adversary__hidden_units=(8,), random_state=0)
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sklearn_adv.fairness import FairClassifier
-from sklearn_adv.fairness.adversarial import _FairNet
+from sklearn_adv.fairness._net import _FairNet
 
 
 def reference_strata(pred, y, conditional):
