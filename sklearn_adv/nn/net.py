@@ -8,8 +8,12 @@ and the GAN's net build on it; a plain network classifier uses it as it is,
 with a main module returning ``(logits, features)``.
 """
 
+import io
+
 import numpy as np
+import torch
 from skorch import NeuralNet
+from skorch.utils import get_map_location
 
 from sklearn_adv.nn.callbacks import DivergenceGuard, TrainingProgress
 
@@ -61,6 +65,44 @@ class BaseNet(NeuralNet):
         if name not in self.cuda_dependent_attributes_:
             self._register_attribute(name, attr, prefixes=False)
 
+    # -- pickling -----------------------------------------------------------
+
+    def __getstate__(self):
+        """skorch's state, with no tensor pickled where its device would stick to it.
+
+        skorch maps the devices of the attributes it built (``module_``,
+        ``optimizer_``, ...) when a net is loaded, but pickles its parameters
+        as they are: a module given as an instance (``module=EncoderHead(...)``)
+        would be pickled with its tensors on the device it was trained on, and
+        a net trained on a GPU could not be loaded on a CPU-only machine. Such
+        an instance is the built attribute itself: it is pickled as a pointer
+        to it; any other module or tensor among the parameters goes through
+        ``torch.save``, and is loaded onto an available device.
+        """
+        state = super().__getstate__()
+        for name, value in list(state.items()):
+            if not isinstance(value, (torch.nn.Module, torch.Tensor)):
+                continue
+            if getattr(self, name + "_", None) is value and name + "_" in self.cuda_dependent_attributes_:
+                state[name] = _BuiltAttribute(name + "_")
+            else:
+                buffer = io.BytesIO()
+                torch.save(value, buffer)
+                state[name] = _SavedTensors(buffer.getvalue())
+        return state
+
+    def __setstate__(self, state):
+        pointers = {name: value for name, value in state.items() if isinstance(value, _BuiltAttribute)}
+        saved = {name: value for name, value in state.items() if isinstance(value, _SavedTensors)}
+        for name in [*pointers, *saved]:
+            state[name] = None
+        super().__setstate__(state)
+        map_location = get_map_location(self.device)
+        for name, pointer in pointers.items():
+            setattr(self, name, getattr(self, pointer.attribute))
+        for name, value in saved.items():
+            setattr(self, name, torch.load(io.BytesIO(value.data), map_location=map_location, weights_only=False))
+
     def predict_outputs(self, X):
         """The main module's outputs for the rows of array ``X``, on the CPU, as a tuple.
 
@@ -78,3 +120,17 @@ class BaseNet(NeuralNet):
         outputs = self.forward(X, training=False, device="cpu")
         outputs = outputs if isinstance(outputs, tuple) else (outputs,)
         return tuple(output[:n_rows] for output in outputs)
+
+
+class _BuiltAttribute:
+    """Pickled in place of a parameter that is the very module skorch built from it (``module`` is ``module_``)."""
+
+    def __init__(self, attribute):
+        self.attribute = attribute
+
+
+class _SavedTensors:
+    """Pickled in place of a parameter holding tensors: ``torch.save`` bytes, loaded with a device map."""
+
+    def __init__(self, data):
+        self.data = data
