@@ -4,18 +4,17 @@ The network is the engine's
 :class:`sklearn_adv.nn.prototypes.TransformedPrototypes`: K prototypes, a
 shared encoder of the sample and, per transformation, a linear head
 predicting that transformation's parameters for every prototype, starting at
-the identity. Its heads are warm-started by the engine's
-:func:`~sklearn_adv.nn.prototypes.warm_start_heads`, then it is trained in
+the identity. :func:`prototype_net` warm-starts its heads with the engine's
+:func:`~sklearn_adv.nn.prototypes.warm_start_heads` and returns it in a
 :class:`~sklearn_adv.nn.prototypes.PrototypeNet` with the engine's
-curriculum and re-seeding callbacks. Both nets stop on a diverged loss
-(:class:`~sklearn_adv.nn.callbacks.DivergenceGuard`) and run the user's
-callbacks.
+curriculum and re-seeding callbacks, for the estimator to train; both nets
+stop on a diverged loss and run the user's callbacks.
+:func:`deep_distances` reads the trained module.
 """
 
 import numpy as np
 import torch
 
-from sklearn_adv.nn.networks import build_network
 from sklearn_adv.nn.prototypes import (
     Curriculum,
     PrototypeNet,
@@ -23,9 +22,12 @@ from sklearn_adv.nn.prototypes import (
     TransformedPrototypes,
     warm_start_heads,
 )
-from sklearn_adv.nn.utils import resolve_device, seed_from, torch_seed
 
-__all__ = ["TransformedPrototypes", "deep_distances", "fit_deep"]
+__all__ = ["deep_distances", "prototype_net"]
+
+_WARM_START_EPOCHS = 10
+# A cluster winning under this fraction of 1/K of an epoch's samples is re-seeded.
+_RESEED_THRESHOLD = 0.2
 
 
 class _DeepResult:
@@ -36,74 +38,78 @@ class _DeepResult:
         self.aligned = aligned
 
 
-def _build_encoder(spec, shape):
-    """The encoder role: a registered name, class or instance; ``None`` is a small conv net."""
-    if spec is None:
-        return build_network("convnet", shape, None, channels=(16, 32))
-    return build_network(spec, shape, None)
+def prototype_net(
+    encoder, images, initial_centers, transformations, head_targets, *, max_epochs, lr, batch_size, callbacks, device,
+    verbose,
+):
+    """The net that trains the prototypes and the transformation network, its heads warm-started.
 
+    Build the module and warm-start its heads within the caller's seeded
+    block: both draw from torch's generators.
 
-_WARM_START_EPOCHS = 10
-# A cluster winning under this fraction of 1/K of an epoch's samples is re-seeded.
-_RESEED_THRESHOLD = 0.2
+    Parameters
+    ----------
+    encoder : nn.Module
+        The network reading a sample, with ``out_features``.
+    images : ndarray of shape (n, C, H, W)
+        The training samples, float32.
+    initial_centers : ndarray of shape (K, ...)
+        The initial prototypes, ``C * H * W`` values each.
+    transformations : list of Transformation
+    head_targets : dict
+        Maps the index of a transformation to the parameters, ``(n, K,
+        n_params)``, that the discrete solver found best for each sample and
+        initial prototype; those heads are warm-started on them and the
+        transformations are on from the start.
+    max_epochs, lr, batch_size, callbacks, device, verbose
+        The training's settings; the warm start takes all but ``max_epochs``
+        and ``verbose``.
 
-
-def fit_deep(estimator, images, shape, transformations, initial_centers, head_targets, rng):
-    """Train the prototypes and the transformation network; returns centers, labels, inertia, n_epochs.
-
-    ``head_targets`` maps the index of a transformation to the parameters,
-    (n, K, n_params), that the discrete solver found best for each sample
-    and initial prototype; those heads are warm-started on them.
+    Returns
+    -------
+    net : PrototypeNet
+        Not fitted; ``net.fit(images)`` trains it.
     """
-    device = resolve_device(estimator.device)
-    seed = seed_from(rng)
-    with torch_seed(seed):
-        encoder = _build_encoder(estimator.encoder, shape)
-        module = TransformedPrototypes(initial_centers.reshape((len(initial_centers), *shape)), transformations, encoder)
-        # Without the warm start, the network starts from the identity and, on
-        # a CPU budget, hardly learns shifts of more than a pixel: bilinear
-        # sampling only has gradients within one pixel.
-        warm_start_heads(
-            module,
-            images,
-            head_targets,
-            lr=estimator.lr,
-            batch_size=min(estimator.batch_size, len(images)),
-            max_epochs=_WARM_START_EPOCHS,
-            callbacks=list(estimator.callbacks or []),
-            device=device,
-            verbose=0,
-        )
-        # Warm-started transformations are on from the start; the others follow in the order listed.
-        warm = sorted(head_targets)
-        module.curriculum = warm + [t for t in range(len(transformations)) if t not in head_targets]
-        net = PrototypeNet(
-            module,
-            optimizer=torch.optim.Adam,
-            lr=estimator.lr,
-            batch_size=min(estimator.batch_size, len(images)),
-            max_epochs=estimator.max_epochs,
-            iterator_train__shuffle=True,
-            callbacks=[
-                ("curriculum", Curriculum(len(transformations), initially=max(len(warm), 1))),
-                ("reseed", ReseedPrototypes(_RESEED_THRESHOLD)),
-                *list(estimator.callbacks or []),
-            ],
-            device=device,
-            verbose=estimator.verbose,
-        )
-        net.fit(images, None)
-    estimator.net_ = net
-    estimator.history_ = net.history
-    result = deep_distances(estimator, images)
-    centers = net.module_.prototypes.detach().cpu().numpy().reshape(len(initial_centers), shape[0], -1)
-    return centers, result.labels, float(result.best.sum()), len(net.history)
+    shape = images.shape[1:]
+    module = TransformedPrototypes(initial_centers.reshape((len(initial_centers), *shape)), transformations, encoder)
+    # Without the warm start, the network starts from the identity and, on
+    # a CPU budget, hardly learns shifts of more than a pixel: bilinear
+    # sampling only has gradients within one pixel.
+    shared = {"lr": lr, "batch_size": batch_size, "device": device}
+    warm_start_heads(
+        module,
+        images,
+        head_targets,
+        max_epochs=_WARM_START_EPOCHS,
+        callbacks=list(callbacks),
+        verbose=0,
+        **shared,
+    )
+    # Warm-started transformations are on from the start; the others follow in the order listed.
+    warm = sorted(head_targets)
+    module.curriculum = warm + [t for t in range(len(transformations)) if t not in head_targets]
+    return PrototypeNet(
+        module,
+        optimizer=torch.optim.Adam,
+        max_epochs=max_epochs,
+        iterator_train__shuffle=True,
+        callbacks=[
+            ("curriculum", Curriculum(len(transformations), initially=max(len(warm), 1))),
+            ("reseed", ReseedPrototypes(_RESEED_THRESHOLD)),
+            *callbacks,
+        ],
+        verbose=verbose,
+        **shared,
+    )
 
 
-def deep_distances(estimator, images, with_aligned=False, batch_size=256):
-    """Squared distances (sum over pixels) of each image to each aligned prototype, in eval mode."""
-    net = estimator.net_
-    module = net.module_
+def deep_distances(module, images, with_aligned=False, batch_size=256):
+    """Squared distances (sum over pixels) of each image to each prototype aligned by ``module``, in eval mode.
+
+    Sums rather than the module's per-pixel means, in the batches of a
+    fixed size (float32 rounding depends on it), so that the distances, and
+    the labels, are the same at every call.
+    """
     module.eval()
     errors, aligned = [], []
     device = next(module.parameters()).device

@@ -3,24 +3,19 @@
 from numbers import Integral, Real
 
 import numpy as np
-import torch
-
-# _fit_context (parameter validation once per fit, as scikit-learn's estimators do) has no public equivalent.
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context  # no public equivalent
 from sklearn.utils import check_random_state
-
-# The constraint types of _parameter_constraints have no public import path.
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
 from sklearn_adv.cluster._discrete import Problem, aligned_prototypes, exact_assign, fit_discrete
 from sklearn_adv.cluster._warps import curriculum, head_targets
 from sklearn_adv.cluster.transformations import Transformation, Translation, resolve_transformations
+from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkEstimator
 from sklearn_adv.nn.data import as_network_input, check_image_shape
-from sklearn_adv.nn.utils import resolve_device
 
 
-class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, NetworkEstimator):
     """Transformation-invariant k-means: cluster images whatever their position, tilt or contrast.
 
     Like :class:`sklearn.cluster.KMeans`, each cluster has a prototype (an
@@ -90,19 +85,22 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         2-D input ``(n, length)`` is a set of 1-D signals: translations shift
         them along their length (with zeros entering, or circularly with
         ``Translation(mode="circular")``), rotations leave them unchanged.
-    encoder : str, torch.nn.Module class or instance, default=None
+    encoder : None, str, torch.nn.Module class or instance, default=None
         The deep solver's network reading a sample to predict the parameters
         of every transformation of every prototype: a registered network name
         (``plugins.available("network")``), a class called as
-        ``cls(in_shape, None)`` or an instance with an ``out_features``
-        attribute. ``None`` is a small conv net (16 and 32 channels).
+        ``cls(in_shape, None, **encoder__params)`` or an instance with an
+        ``out_features`` attribute, which is copied (the caller's module is
+        not trained, and each fit starts from its weights). ``None`` or
+        ``"convnet"`` is a small :class:`~sklearn_adv.nn.ConvNet` (16 and 32
+        channels).
     batch_size : int, default=64
         Mini-batch size of the deep solver.
     max_epochs : int, default=30
         Training epochs of the deep solver.
     lr : float, default=1e-3
         Adam learning rate of the deep solver.
-    device : str, default="cpu"
+    device : str or torch.device, default="cpu"
         Torch device of the deep solver: ``"cpu"``, ``"cuda"`` or ``"auto"``
         (the discrete solver runs on the CPU with numpy).
     callbacks : list of skorch callbacks, default=None
@@ -118,6 +116,9 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
     verbose : int, default=0
         Print the objective of each restart and stage (discrete) or the
         epoch table (deep).
+    **role_params : dict
+        Parameters of the encoder's network, prefixed by the role, as in
+        skorch: ``encoder__channels=(8, 16)``.
 
     Attributes
     ----------
@@ -200,15 +201,18 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "image_shape": [tuple, list, None],
-        "encoder": [None, str, type, torch.nn.Module],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "device": [str, None],
-        "callbacks": [list, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        "encoder": ROLE_CONSTRAINT,
+        # Not "optimizer": the deep solver trains with torch's Adam as it is
+        # (the engine's fused Adam rounds differently).
+        **{
+            name: constraint
+            for name, constraint in NetworkEstimator.shared_parameter_constraints.items()
+            if name != "optimizer"
+        },
     }
+
+    # The deep solver's encoder: by default a conv net smaller than ConvNet's own default.
+    _roles = {"encoder": {"convnet": {"channels": (16, 32)}}}
 
     def __init__(
         self,
@@ -228,6 +232,7 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         callbacks=None,
         random_state=None,
         verbose=0,
+        **role_params,
     ):
         self.n_clusters = n_clusters
         self.transformations = transformations
@@ -245,6 +250,7 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
+        self._store_role_params(role_params)
 
     # ----------------------------------------------------------------- fit
 
@@ -269,13 +275,13 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         if len(images) < self.n_clusters:
             raise ValueError(f"n_samples={len(images)} should be >= n_clusters={self.n_clusters}.")
         transformations = resolve_transformations(self.transformations)
-        resolve_device(self.device)  # a CUDA request without CUDA fails here, whatever the solver
+        device = self._fit_device()  # a CUDA request without CUDA fails here, whatever the solver
         rng = check_random_state(self.random_state)
         self._image_shape = shape
         self._out_shape = X.shape[1:] if X.ndim > 2 or self.image_shape is None else tuple(self.image_shape)
         self.transformations_ = transformations
         if self.method == "deep":
-            centers, n_iter = self._fit_deep(images, transformations, rng)
+            centers, n_iter = self._fit_deep(images, transformations, rng, device)
         else:
             centers, n_iter = self._fit_discrete(images, transformations, rng)
         self._centers = centers
@@ -300,9 +306,9 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         self._bank = stages[-1]
         return solution.centers, solution.n_iter
 
-    def _fit_deep(self, images, transformations, rng):
-        """The deep solver, warm-started by the discrete one: (centers, n_epochs)."""
-        from sklearn_adv.cluster._deep import fit_deep
+    def _fit_deep(self, images, transformations, rng, device):
+        """The deep solver, warm-started by the discrete one: (centers, n_epochs); sets ``net_`` and ``history_``."""
+        from sklearn_adv.cluster._deep import prototype_net
 
         shape = self._image_shape
         for transformation in transformations:
@@ -316,8 +322,25 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         initial = fit_discrete(problem, stages, self.n_clusters, self.n_init, self.n_swaps).centers
         ops = exact_assign(problem.X, stages[-1], initial).per_cluster_ops
         targets = head_targets(transformations, gridded, shape, ops)
-        centers, _, _, n_epochs = fit_deep(self, images, shape, transformations, initial, targets, rng)
-        return centers, n_epochs
+        # torch's seed is the next draw of the generator the warm start drew from.
+        with self._torch_seed(rng):
+            encoder = self._build_role("encoder", shape, None)
+            net = prototype_net(
+                encoder,
+                images,
+                initial,
+                transformations,
+                targets,
+                max_epochs=self.max_epochs,
+                lr=self.lr,
+                batch_size=min(self.batch_size, len(images)),
+                callbacks=list(self.callbacks or []),
+                device=device,
+                verbose=self.verbose,
+            )
+            self._fit_net(net, images, None)
+        centers = net.module_.prototypes.detach().cpu().numpy().reshape(self.n_clusters, shape[0], -1)
+        return centers, len(self.history_)
 
     # ------------------------------------------------------------- predict
 
@@ -326,7 +349,7 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         if self.method == "deep":
             from sklearn_adv.cluster._deep import deep_distances
 
-            return deep_distances(self, images, with_aligned=with_aligned)
+            return deep_distances(self.net_.module_, images, with_aligned=with_aligned)
         return exact_assign(images.reshape(len(images), -1), self._bank, self._centers)
 
     def _distances(self, X, with_aligned=False):

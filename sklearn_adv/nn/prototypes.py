@@ -22,11 +22,11 @@ before the prototypes are trained.
 
 import numpy as np
 import torch
-from skorch import NeuralNet, NeuralNetRegressor
+from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback
 from torch import nn
 
-from sklearn_adv.nn.callbacks import DivergenceGuard
+from sklearn_adv.nn.net import BaseNet
 
 __all__ = [
     "Curriculum",
@@ -122,12 +122,13 @@ class ReseedPrototypes(Callback):
         net.history.record("n_reseeded", reseeded)
 
 
-class PrototypeNet(NeuralNet):
-    """A skorch ``NeuralNet`` whose module returns per-prototype errors and whose loss is the smallest.
+class PrototypeNet(BaseNet):
+    """The engine's net (:class:`~sklearn_adv.nn.BaseNet`) for per-prototype errors: the loss is the smallest.
 
     Trains on ``X`` alone (``fit(X)``); the criterion defaults to
-    :class:`MinimumError`, and a :class:`~sklearn_adv.nn.callbacks.DivergenceGuard`
-    stops training with a clear error when the loss stops being finite.
+    :class:`MinimumError`. As every net of the engine, it stops training
+    with a clear error when the loss stops being finite
+    (:class:`~sklearn_adv.nn.callbacks.DivergenceGuard`).
 
     Examples
     --------
@@ -147,10 +148,6 @@ class PrototypeNet(NeuralNet):
 
     def __init__(self, module, *args, criterion=MinimumError, train_split=None, **kwargs):
         super().__init__(module, *args, criterion=criterion, train_split=train_split, **kwargs)
-
-    @property
-    def _default_callbacks(self):
-        return [*super()._default_callbacks, ("divergence_guard", DivergenceGuard())]
 
 
 class TransformedPrototypes(nn.Module):
@@ -272,19 +269,15 @@ class TransformationHeads(nn.Module):
         return torch.cat([self.module.heads[t](features) for t in self.indices], dim=1)
 
 
-class HeadRegressor(NeuralNetRegressor):
-    """A skorch ``NeuralNetRegressor`` with the engine's :class:`~sklearn_adv.nn.callbacks.DivergenceGuard`.
+class HeadRegressor(BaseNet, NeuralNetRegressor):
+    """A skorch ``NeuralNetRegressor`` on the engine's net (:class:`~sklearn_adv.nn.BaseNet`).
 
     The net :func:`warm_start_heads` trains; without a validation split by
-    default.
+    default. It stops with a clear error when the loss stops being finite.
     """
 
     def __init__(self, module, *args, train_split=None, **kwargs):
         super().__init__(module, *args, train_split=train_split, **kwargs)
-
-    @property
-    def _default_callbacks(self):
-        return [*super()._default_callbacks, ("divergence_guard", DivergenceGuard())]
 
 
 def warm_start_heads(module, X, targets, **net_params):

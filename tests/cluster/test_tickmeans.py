@@ -351,6 +351,38 @@ def test_deep_solver_takes_transformations_that_have_no_grid_alone(shifted_pairs
     assert model.labels_.shape == (len(shifted_pairs),)
 
 
+def test_deep_solver_trains_a_copy_of_an_encoder_instance_and_refits_alike(shifted_pairs):
+    torch.manual_seed(0)
+    encoder = build_network("convnet", (1, 9, 9), None, channels=(4,))
+    weights = copy.deepcopy(encoder.state_dict())
+    params = dict(n_clusters=2, method="deep", transformations="translation", max_epochs=2, encoder=encoder)
+    first = TICKMeans(**params, random_state=0).fit(shifted_pairs)
+    second = TICKMeans(**params, random_state=0).fit(shifted_pairs)
+    # The caller's module is neither trained nor the one in the net.
+    for name, value in encoder.state_dict().items():
+        assert torch.equal(value, weights[name]), name
+    assert first.net_.module_.encoder is not encoder
+    # Each fit starts from the same weights, so two fits with one random_state agree.
+    np.testing.assert_array_equal(first.cluster_centers_, second.cluster_centers_)
+    np.testing.assert_array_equal(first.labels_, second.labels_)
+    assert first.inertia_ == second.inertia_
+
+
+def test_encoder_role_params_reach_the_default_conv_net(shifted_pairs):
+    model = TICKMeans(
+        n_clusters=2, method="deep", transformations="translation", max_epochs=1, encoder__channels=(4,), random_state=0
+    )
+    assert model.get_params()["encoder__channels"] == (4,)
+    model.fit(shifted_pairs)
+    convolutions = [m for m in model.net_.module_.encoder.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [conv.out_channels for conv in convolutions] == [4]
+
+
+def test_deep_solver_default_encoder_is_a_conv_net_of_16_and_32_channels(deep_model):
+    convolutions = [m for m in deep_model.net_.module_.encoder.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [conv.out_channels for conv in convolutions] == [16, 32]
+
+
 class _Recorder(Callback):
     """Records the class of every net it trains in; ``poison_first`` makes the first net's parameters NaN."""
 
