@@ -85,8 +85,9 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
 
     Examples
     --------
-    The shortest network classifier on this base is in the developer notes
-    of the User Guide (``docs/user_guide/developers.rst``).
+    :class:`~sklearn_adv.NeuralClassifier` is the shortest network
+    classifier on this base; the :ref:`developer notes <developers>` of the
+    User Guide walk through it.
     """
 
     _roles = {}

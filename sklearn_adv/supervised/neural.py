@@ -120,7 +120,12 @@ class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
     (200, 32)
     """
 
-    _roles = {"encoder": {"mlp": {"hidden_units": (64, 64)}, "convnet": {}}, "head": {"mlp": {"hidden_units": ()}}}
+    # Defaults of the networks built when a role is None; role__param
+    # hyperparameters override them key by key.
+    _roles = {
+        "encoder": {"mlp": {"hidden_units": (64, 64)}, "convnet": {}},
+        "head": {"mlp": {"hidden_units": ()}},  # a linear layer
+    }
 
     _parameter_constraints = {
         **NetworkEstimator.shared_parameter_constraints,
