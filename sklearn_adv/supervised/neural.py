@@ -7,7 +7,7 @@ from torch import nn
 
 from sklearn_adv.nn import BaseNet, EncoderHead
 from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkClassifierMixin, NetworkEstimator, feature_size
-from sklearn_adv.nn.sampling import RowsDataset, batched_loader
+from sklearn_adv.nn.sampling import batched_loader
 
 
 class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
@@ -101,7 +101,7 @@ class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
     scikit-learn's own networks: standardise rows yourself (e.g. in a
     Pipeline) when their columns have different scales. DataFrames with
     categorical columns are encoded, categorical columns one-hot and numeric
-    columns standardised (:class:`~sklearn_adv.nn.TabularEncoder`,
+    columns standardised (:class:`~sklearn_adv.preprocessing.TabularEncoder`,
     ``input_encoder_``).
 
     Sample weights weight each row's loss within its batch; they do not
@@ -177,8 +177,9 @@ class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
         if sample_weight is not None:
             targets["target_weight"] = _check_sample_weight(sample_weight, X_net, ensure_non_negative=True, dtype=np.float32)
         rng = self._fit_random_state()
-        train, valid = self._validation_rows(np.arange(len(X_net)), targets["target"], rng)
-        split_params, stopping = self._early_stopping_params(None if valid is None else _rows(X_net, targets, valid))
+        train_rows, valid_rows = self._validation_rows(np.arange(len(X_net)), targets["target"], rng)
+        train, valid = self._row_datasets(X_net, targets, train_rows, valid_rows)
+        split_params, stopping = self._early_stopping_params(valid)
         with self._torch_seed(rng):
             encoder = self._build_role("encoder", in_shape, None)
             self._n_features_out = feature_size(encoder, in_shape)
@@ -192,13 +193,8 @@ class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
                 **split_params,
                 **self._net_params(device, callbacks=stopping),
             )
-            self._fit_net(net, _rows(X_net, targets, train), None)
+            self._fit_net(net, train, None)
         return self
 
     def _network_input(self, X):
         return self._network_rows(X, reset=False, image_shape=self.image_shape)[0]
-
-
-def _rows(X, targets, rows):
-    """The given rows of the network input and of each target, as a dataset the net trains on."""
-    return RowsDataset(X[rows], {key: value[rows] for key, value in targets.items()})
