@@ -5,7 +5,16 @@ from sklearn_adv.cluster import TICKMeans
 from sklearn_adv.domain import DomainAdversarialClassifier
 from sklearn_adv.fairness import FairClassifier
 from sklearn_adv.privacy import MembershipAuditor
+from sklearn_adv.supervised import NeuralClassifier
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MixupTransformer", "GANAugmenter", "DomainAdversarialClassifier", "TICKMeans", "MembershipAuditor", "FairClassifier"]
+__all__ = [
+    "MixupTransformer",
+    "GANAugmenter",
+    "DomainAdversarialClassifier",
+    "TICKMeans",
+    "MembershipAuditor",
+    "FairClassifier",
+    "NeuralClassifier",
+]

@@ -37,17 +37,7 @@ from skorch.dataset import unpack_data
 
 from sklearn_adv.nn.callbacks import resolve_schedule
 from sklearn_adv.nn.layers import reverse_gradient
-from sklearn_adv.nn.net import BaseNet
-
-
-def weighted_mean(losses, weight=None):
-    """Mean of per-row ``losses`` under per-row ``weight``; 0 when every weight is 0."""
-    if losses.ndim > 1:
-        losses = losses.reshape(len(losses), -1).mean(dim=1)
-    if weight is None:
-        return losses.mean()
-    weight = weight.to(losses.dtype)
-    return (losses * weight).sum() / weight.sum().clamp_min(torch.finfo(losses.dtype).eps)
+from sklearn_adv.nn.net import BaseNet, weighted_mean
 
 
 def prediction_accuracy(logits, target, weight=None):
@@ -193,13 +183,6 @@ class AdversarialNet(BaseNet):
         return float(self.adversary_weight) * resolve_schedule(self.adversary_schedule)(getattr(self, "progress_", 1.0))
 
     # -- losses ------------------------------------------------------------
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        """The main task's weighted loss (validation and scoring use this one)."""
-        output = y_pred[0] if isinstance(y_pred, tuple) else y_pred
-        target = y_true["target"] if isinstance(y_true, dict) else y_true
-        losses = self.criterion_(output, target.to(self.device))
-        return weighted_mean(losses, _weight(y_true, "target_weight", self.device))
 
     def get_adversary_loss(self, adversary_pred, y_true):
         losses = self.adversary_criterion_(adversary_pred, y_true["adversary"].to(self.device))

@@ -23,14 +23,16 @@ set-up, ``net_`` and ``history_``, and, for classifiers
 (:class:`NetworkClassifierMixin`), ``decision_function``, ``predict_proba``,
 ``predict``, ``transform`` and ``score``.
 
-Inputs follow one rule (:meth:`NetworkEstimator._encode_rows`): a DataFrame
+Inputs follow one rule (:meth:`NetworkEstimator._network_rows`, which
+encodes through :meth:`NetworkEstimator._encode_rows`): a DataFrame
 with a categorical (non-numeric) column is encoded by a
 :class:`~sklearn_adv.preprocessing.TabularEncoder`, categorical columns one-hot and
 numeric columns standardised (one-hot blocks next to raw numbers of another
 scale would train badly); numeric arrays, numeric DataFrames and images reach
 the network as given, as they do scikit-learn's own networks, so that values
 are never rescaled behind the user's back and a DataFrame gives the model its
-array gives.
+array gives. Images come as ``(n, H, W)`` or ``(n, C, H, W)`` arrays, or as
+flat rows with an ``image_shape``, and get the convolutional defaults.
 """
 
 import copy
@@ -42,12 +44,22 @@ import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.model_selection import train_test_split
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (  # the private two: validation helpers with no public equivalent
+    _check_feature_names,
+    _check_n_features,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 from torch import nn
 
+from sklearn_adv.nn.data import as_network_input
 from sklearn_adv.nn.networks import build_network, output_size
 from sklearn_adv.nn.params import RoleParamsMixin
 from sklearn_adv.nn.sampling import RowsDataset
@@ -73,8 +85,9 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
 
     Examples
     --------
-    The shortest network classifier on this base is in the developer notes
-    of the User Guide (``docs/user_guide/developers.rst``).
+    :class:`~sklearn_adv.NeuralClassifier` is the shortest network
+    classifier on this base; the :ref:`developer notes <developers>` of the
+    User Guide walk through it.
     """
 
     _roles = {}
@@ -231,6 +244,43 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
             pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype) for dtype in X.dtypes
         )
 
+    def _network_rows(self, X, *, reset, image_shape=None):
+        """``X`` validated and turned into the network's float32 input by the one input rule, and its shape.
+
+        A DataFrame with a categorical column is encoded
+        (:meth:`_encode_rows`), unless the model was fitted without encoding;
+        numeric arrays, numeric DataFrames and images are validated as by
+        scikit-learn (feature names and counts included) and kept as given.
+        Flat rows become images of ``image_shape`` when it is given, and
+        ``(n, H, W)`` images gain a channel axis.
+
+        Returns
+        -------
+        X_net : ndarray of float32, of shape (n, n_features) or (n, C, H, W)
+        in_shape : tuple
+            ``(n_features,)`` or ``(C, H, W)``, what the networks are built for.
+        """
+        encode = self._needs_encoding(X) if reset else getattr(self, "input_encoder_", None) is not None
+        if image_shape is None and encode:
+            _check_feature_names(self, X, reset=reset)
+            _check_n_features(self, X, reset=reset)
+            if X.shape[0] == 0:
+                raise ValueError(f"X is an empty DataFrame of shape {X.shape}; at least one row is needed.")
+            if reset:
+                self.X_shape_ = (0, X.shape[1])
+            return as_network_input(self._encode_rows(X, reset=reset))
+        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=[np.float32, np.float64])
+        if X.ndim > 4:
+            raise ValueError(f"X must be rows (n, n_features) or images (n, [C,] H, W); got shape {X.shape}.")
+        if image_shape is not None and X.ndim != 2:
+            raise ValueError("image_shape applies to flat rows only; X already has an image shape.")
+        if not reset and X.ndim > 2 and X.shape[1:] != self.X_shape_[1:]:
+            raise ValueError(f"X has images of shape {X.shape[1:]}, but the model was fitted on {self.X_shape_[1:]}.")
+        if reset:
+            self.X_shape_ = (0, *X.shape[1:])
+            self.input_encoder_ = None  # arrays and images reach the network as given
+        return as_network_input(to_float32(X), image_shape)
+
     def _encode_rows(self, X, *, reset):
         """A mixed DataFrame's rows as the network's float32 input: categorical one-hot, numeric standardised.
 
@@ -257,10 +307,30 @@ class NetworkClassifierMixin(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, T
     """Predictions of a network classifier whose net's main module returns ``(logits, features)``.
 
     The estimator provides ``_network_input(X)``, its data contract at
-    prediction time (validation and encoding, as in fit), ``classes_`` and
-    ``net_`` (an :class:`~sklearn_adv.nn.AdversarialNet` or any net with
-    ``predict_outputs``); it sets ``_n_features_out`` in fit.
+    prediction time (validation and encoding, as in fit), ``classes_`` (set
+    by :meth:`_fit_classes` for plain labels) and ``net_`` (a
+    :class:`~sklearn_adv.nn.BaseNet` or any net with ``predict_outputs``);
+    it sets ``_n_features_out`` in fit. ``transform`` gives the network's
+    float32 features, whatever the input's precision.
     """
+
+    def _fit_classes(self, y, X):
+        """Validate the class labels ``y`` of the rows of ``X``: set ``classes_``, return each row's class index.
+
+        The labels half of a plain classifier's data contract: ``y`` is
+        required, one finite label per row, of a classification target type,
+        with at least two classes.
+        """
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        y = column_or_1d(y, warn=True)
+        assert_all_finite(y, input_name="y")
+        check_consistent_length(X, y)
+        check_classification_targets(y)
+        self.classes_, class_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has only one class ({self.classes_.tolist()[0]!r}); a classifier needs at least 2 classes.")
+        return class_index.astype(np.int64)
 
     def _forward(self, X):
         """(logits, features) as float32 numpy arrays, the network's precision."""
@@ -321,3 +391,8 @@ class NetworkClassifierMixin(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, T
         features : ndarray of shape (n_samples, n_features_out)
         """
         return self._forward(X)[1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # the features are the network's float32 output
+        return tags

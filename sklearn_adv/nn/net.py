@@ -3,9 +3,10 @@
 :class:`BaseNet` is skorch's ``NeuralNet`` with the engine's defaults: the
 training progress that schedules read, the divergence guard, one
 registration mechanism for extra modules and optimizers, and predictions
-that do not depend on the order of the rows. :class:`~sklearn_adv.nn.AdversarialNet`
-and the GAN's net build on it; a plain network classifier uses it as it is,
-with a main module returning ``(logits, features)``.
+that do not depend on the order of the rows, and a loss that weights rows.
+:class:`~sklearn_adv.nn.AdversarialNet` and the GAN's net build on it; a
+plain network classifier uses it as it is, with a main module returning
+``(logits, features)`` and a criterion returning one loss per row.
 """
 
 import io
@@ -20,6 +21,16 @@ from sklearn_adv.nn.callbacks import DivergenceGuard, TrainingProgress
 __all__ = ["BaseNet"]
 
 
+def weighted_mean(losses, weight=None):
+    """Mean of per-row ``losses`` under per-row ``weight``; 0 when every weight is 0."""
+    if losses.ndim > 1:
+        losses = losses.reshape(len(losses), -1).mean(dim=1)
+    if weight is None:
+        return losses.mean()
+    weight = weight.to(losses.dtype)
+    return (losses * weight).sum() / weight.sum().clamp_min(torch.finfo(losses.dtype).eps)
+
+
 class BaseNet(NeuralNet):
     """skorch's ``NeuralNet`` with the engine's callbacks, registration and order-independent predictions.
 
@@ -28,6 +39,9 @@ class BaseNet(NeuralNet):
     module : nn.Module class or instance
         Returns ``(output, features)`` for :meth:`predict_outputs`, or any
         output for skorch's own methods.
+    criterion : loss class or instance
+        With ``reduction="none"`` (one loss per row) where the targets carry
+        row weights; see :meth:`get_loss`.
     **kwargs
         Everything :class:`skorch.NeuralNet` takes.
     """
@@ -52,6 +66,21 @@ class BaseNet(NeuralNet):
         if getattr(self, "_training_mode", None) is not training:
             super()._set_training(training)
             self._training_mode = training
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion's loss on the main output, averaged under the rows' weights.
+
+        ``y_pred`` is the main module's output, or its ``(output, features)``.
+        ``y_true`` is the targets, or a dict with ``"target"`` and, for
+        weighted rows, ``"target_weight"`` (a row of weight 0 takes no part;
+        the criterion must then return one loss per row). Training,
+        validation and scoring all use this loss.
+        """
+        output = y_pred[0] if isinstance(y_pred, tuple) else y_pred
+        target = y_true["target"] if isinstance(y_true, dict) else y_true
+        weight = y_true.get("target_weight") if isinstance(y_true, dict) else None
+        losses = self.criterion_(output, target.to(self.device))
+        return weighted_mean(losses, None if weight is None else weight.to(self.device))
 
     def register_once(self, name, attr):
         """Register a module or optimizer of a known prefix with skorch, once.
