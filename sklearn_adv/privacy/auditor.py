@@ -23,12 +23,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _num_samples, check_array, check_consistent_length, check_is_fitted, validate_data
 
 from sklearn_adv import plugins
-from sklearn_adv.privacy.attacks import (
-    AuditContext,
-    _class_index,
-    _fit_reference_models,
-    _paired_half_masks,
-)
+from sklearn_adv.privacy._reference import fit_reference_models, paired_half_masks
+from sklearn_adv.privacy.attacks import AuditContext, _class_index
 from sklearn_adv.utils import concat_rows
 
 __all__ = ["MembershipAuditor", "membership_metrics", "plot_membership_roc"]
@@ -329,8 +325,8 @@ class MembershipAuditor(BaseEstimator):
             _check_reference_template(template, attack, from_target=self.reference_estimator is None)
         self.reference_models_, self.reference_in_masks_ = [], None
         if n_models:
-            self.reference_in_masks_ = _paired_half_masks(y_ref, n_models, rng)
-            self.reference_models_ = _fit_reference_models(
+            self.reference_in_masks_ = paired_half_masks(y_ref, n_models, rng)
+            self.reference_models_ = fit_reference_models(
                 template, X_ref, y_ref, self.reference_in_masks_, n_jobs=self.n_jobs, verbose=self.verbose, random_state=rng
             )
         context = AuditContext(
