@@ -259,22 +259,27 @@ def make_tradeoff_scorer(metric="demographic_parity_difference", *, penalty=1.0,
     score_func : callable, default=sklearn.metrics.accuracy_score
         ``score_func(y_true, y_pred)``, greater is better.
     pos_label : int, bool or str, default=None
-        The favourable label; ``None`` means 1.
+        As for :func:`make_fairness_scorer`.
 
     Returns
     -------
     scorer : callable
-        ``scorer(estimator, X, y, sensitive_features=..., sample_weight=None)``.
+        Called as :func:`make_fairness_scorer`'s scorer is.
 
     Examples
     --------
+    A classifier that predicts the group itself is accurate here and as
+    unfair as can be: a demographic parity difference of 1.
+
     >>> import numpy as np, sklearn
-    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn.tree import DecisionTreeClassifier
     >>> from sklearn_adv.fairness import make_tradeoff_scorer
-    >>> X, y, s = np.zeros((4, 1)), np.array([1, 1, 1, 0]), np.array([0, 0, 1, 1])
-    >>> scorer = make_tradeoff_scorer(penalty=2.0)
+    >>> s = np.array([0, 0, 1, 1])
+    >>> y = 1 - s
+    >>> model = DecisionTreeClassifier().fit(s.reshape(-1, 1), y)
+    >>> scorer = make_tradeoff_scorer(penalty=0.25)
     >>> with sklearn.config_context(enable_metadata_routing=True):
-    ...     print(scorer(DummyClassifier().fit(X, y), X, y, sensitive_features=s))
+    ...     print(scorer(model, s.reshape(-1, 1), y, sensitive_features=s))
     0.75
     """
     scorer = make_scorer(

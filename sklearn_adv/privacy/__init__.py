@@ -7,6 +7,7 @@ what a new attack needs, live in :mod:`sklearn_adv.privacy.attacks`; each is
 a plugin of kind ``"attack"`` (see :mod:`sklearn_adv.plugins`).
 """
 
-from sklearn_adv.privacy.auditor import MembershipAuditor, membership_metrics, plot_membership_roc
+from sklearn_adv.privacy._metrics import membership_metrics, plot_membership_roc
+from sklearn_adv.privacy.auditor import MembershipAuditor
 
 __all__ = ["MembershipAuditor", "membership_metrics", "plot_membership_roc"]

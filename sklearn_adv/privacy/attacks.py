@@ -34,28 +34,24 @@ training: ``target_type`` (``"classifier"`` or ``"generator"``),
             proba = class_proba(self.target_, X, self.classes_)
             return (proba * np.log(np.clip(proba, 1e-12, 1))).sum(axis=1)
 
-Generator attacks read a fitted GAN-like object by duck typing; see
-:class:`DiscriminatorAttack`, :class:`DetectorAttack` and
-:class:`DistanceAttack` for what each needs the object to expose.
+The attacks on classifiers live here; the attacks on generators, which read
+a fitted GAN-like object by duck typing, live in
+:mod:`sklearn_adv.privacy.generator_attacks` and are imported here too
+(:class:`DiscriminatorAttack`, :class:`DetectorAttack` and
+:class:`DistanceAttack`, each saying what it needs the object to expose).
 """
 
-import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
-from joblib import Parallel, delayed
 from scipy.special import expit
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
-
-# _safe_indexing is private by name but listed in scikit-learn's API reference as a public utility.
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import check_random_state
 
 from sklearn_adv import plugins
-from sklearn_adv.metrics import distance_to_closest_record, real_vs_synthetic, synthetic_detector
-from sklearn_adv.preprocessing import TabularEncoder
+from sklearn_adv.privacy._reference import fit_reference_models, paired_half_masks
 from sklearn_adv.utils import concat_rows
 
 __all__ = [
@@ -78,116 +74,6 @@ __all__ = [
 # Probabilities are clipped away from 0 and 1 before logs and logits: a random
 # forest often outputs exactly 1.0 on its training rows.
 _EPS = 1e-6
-
-
-# --------------------------------------------------------------------------
-# Signals read from a classifier
-# --------------------------------------------------------------------------
-
-
-def _class_index(classes, y):
-    """Positions of the labels ``y`` in the sorted array ``classes``."""
-    y = np.asarray(y)
-    try:
-        index = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
-        matched = np.array_equal(classes[index], y)
-    except TypeError:  # labels that do not compare with the classes (strings against numbers, None)
-        matched = False
-    if not matched:
-        known = set(classes.tolist())
-        unseen = [label for label in dict.fromkeys(y.tolist()) if label not in known]
-        raise ValueError(
-            f"y contains labels {unseen[:5]} that the target does not know; its classes are {classes[:10].tolist()}."
-        )
-    return index
-
-
-def class_proba(model, X, classes):
-    """``model.predict_proba(X)`` with columns aligned to ``classes``.
-
-    A reference model trained on a subset that lacks a class gets probability
-    0 for it, so every model's output lines up with the target's classes.
-    """
-    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
-    model_classes = getattr(model, "classes_", classes)
-    if len(model_classes) == len(classes) and np.array_equal(model_classes, classes):
-        return proba
-    out = np.zeros((proba.shape[0], len(classes)))
-    out[:, _class_index(classes, model_classes)] = proba
-    return out
-
-
-def true_class_proba(model, X, y, classes):
-    """The probability ``model`` gives each record's own label."""
-    proba = class_proba(model, X, classes)
-    return proba[np.arange(len(proba)), _class_index(classes, y)]
-
-
-def true_class_logit(model, X, y, classes):
-    """A logit-scaled confidence in the true label (the LiRA statistic).
-
-    ``log p_y - log(1 - p_y)`` from ``predict_proba``; for a model with only
-    ``decision_function``, the margin of the true class over the best other.
-    """
-    if hasattr(model, "predict_proba"):
-        p = np.clip(true_class_proba(model, X, y, classes), _EPS, 1 - _EPS)
-        return np.log(p) - np.log1p(-p)
-    scores = np.asarray(model.decision_function(X), dtype=np.float64)
-    index = _class_index(classes, y)
-    if scores.ndim == 1:  # binary: positive means classes[1]
-        return np.where(index == 1, scores, -scores)
-    rows = np.arange(len(scores))
-    own = scores[rows, index]
-    scores = scores.copy()
-    scores[rows, index] = -np.inf
-    return own - scores.max(axis=1)
-
-
-def _fit_one(estimator, X, y, rows):
-    return estimator.fit(_safe_indexing(X, rows), _safe_indexing(y, rows))
-
-
-def _fit_reference_models(template, X, y, masks, *, n_jobs=None, verbose=0, random_state=None):
-    """Fit one clone of ``template`` per row of the boolean ``masks``, in parallel.
-
-    Each clone trains on the records of ``(X, y)`` selected by its mask. Every
-    ``random_state`` parameter of a clone (nested ones included) gets its own
-    seed drawn from ``random_state``, so the models differ in their data and
-    their randomness. Training fans out through joblib with ``n_jobs``.
-    """
-    rng = check_random_state(random_state)
-    estimators = []
-    for _ in masks:
-        estimator = clone(template)
-        seeds = {
-            name: int(rng.randint(np.iinfo(np.int32).max))
-            for name in estimator.get_params(deep=True)
-            if name == "random_state" or name.endswith("__random_state")
-        }
-        estimators.append(estimator.set_params(**seeds))
-    return Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(_fit_one)(estimator, X, y, np.flatnonzero(mask)) for estimator, mask in zip(estimators, masks)
-    )
-
-
-def _paired_half_masks(y, n_models, random_state):
-    """``n_models`` boolean masks, each selecting half of every class.
-
-    Masks come in complementary pairs, so every record is a training record of
-    exactly half of the models (when ``n_models`` is even): the setting of the
-    offline LiRA and RMIA papers.
-    """
-    rng = check_random_state(random_state)
-    y = np.asarray(y)
-    masks = np.zeros((n_models, len(y)), dtype=bool)
-    for k in range(0, n_models, 2):
-        for label in np.unique(y):
-            rows = rng.permutation(np.flatnonzero(y == label))
-            half = (len(rows) + rng.randint(2)) // 2
-            masks[k, rows[:half]] = True
-        if k + 1 < n_models:
-            masks[k + 1] = ~masks[k]
-    return masks
 
 
 # --------------------------------------------------------------------------
@@ -264,6 +150,69 @@ class MembershipAttack(BaseEstimator):
 
     def score(self, X, y):
         raise NotImplementedError
+
+
+# --------------------------------------------------------------------------
+# Signals read from a classifier
+# --------------------------------------------------------------------------
+
+
+def _class_index(classes, y):
+    """Positions of the labels ``y`` in the sorted array ``classes``."""
+    y = np.asarray(y)
+    try:
+        index = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+        matched = np.array_equal(classes[index], y)
+    except TypeError:  # labels that do not compare with the classes (strings against numbers, None)
+        matched = False
+    if not matched:
+        known = set(classes.tolist())
+        unseen = [label for label in dict.fromkeys(y.tolist()) if label not in known]
+        raise ValueError(
+            f"y contains labels {unseen[:5]} that the target does not know; its classes are {classes[:10].tolist()}."
+        )
+    return index
+
+
+def class_proba(model, X, classes):
+    """``model.predict_proba(X)`` with columns aligned to ``classes``.
+
+    A reference model trained on a subset that lacks a class gets probability
+    0 for it, so every model's output lines up with the target's classes.
+    """
+    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    model_classes = getattr(model, "classes_", classes)
+    if len(model_classes) == len(classes) and np.array_equal(model_classes, classes):
+        return proba
+    out = np.zeros((proba.shape[0], len(classes)))
+    out[:, _class_index(classes, model_classes)] = proba
+    return out
+
+
+def true_class_proba(model, X, y, classes):
+    """The probability ``model`` gives each record's own label."""
+    proba = class_proba(model, X, classes)
+    return proba[np.arange(len(proba)), _class_index(classes, y)]
+
+
+def true_class_logit(model, X, y, classes):
+    """A logit-scaled confidence in the true label (the LiRA statistic).
+
+    ``log p_y - log(1 - p_y)`` from ``predict_proba``; for a model with only
+    ``decision_function``, the margin of the true class over the best other.
+    """
+    if hasattr(model, "predict_proba"):
+        p = np.clip(true_class_proba(model, X, y, classes), _EPS, 1 - _EPS)
+        return np.log(p) - np.log1p(-p)
+    scores = np.asarray(model.decision_function(X), dtype=np.float64)
+    index = _class_index(classes, y)
+    if scores.ndim == 1:  # binary: positive means classes[1]
+        return np.where(index == 1, scores, -scores)
+    rows = np.arange(len(scores))
+    own = scores[rows, index]
+    scores = scores.copy()
+    scores[rows, index] = -np.inf
+    return own - scores.max(axis=1)
 
 
 # --------------------------------------------------------------------------
@@ -427,8 +376,8 @@ class LiRAAttack(MembershipAttack):
         y_all = np.concatenate([np.asarray(context.y), np.asarray(y)])
         n_models = max(2, context.n_reference_models + context.n_reference_models % 2)
         rng = check_random_state(self.seed_)
-        masks = _paired_half_masks(y_all, n_models, rng)
-        models = _fit_reference_models(
+        masks = paired_half_masks(y_all, n_models, rng)
+        models = fit_reference_models(
             context.reference_estimator, X_all, y_all, masks, n_jobs=context.n_jobs, verbose=context.verbose, random_state=rng
         )
         stats = np.stack([true_class_logit(m, X, y, self.classes_) for m in models])
@@ -541,200 +490,6 @@ def _choose_offline_a(ref, out, grid=_OFFLINE_A_GRID):
     return float(grid[np.argmax(aucs)])
 
 
-# --------------------------------------------------------------------------
-# Attacks on generators (GAN-like objects, read by duck typing)
-# --------------------------------------------------------------------------
-
-
-def _draw_synthetic(generator, n, random_state):
-    """``generator.sample(n)``'s records; a returned ``(X, y)`` pair gives its X.
-
-    A ``sample`` that takes a ``random_state`` gets a seed drawn from the
-    auditor's, so that the audit is reproducible.
-    """
-    try:
-        takes_seed = "random_state" in inspect.signature(generator.sample).parameters
-    except (TypeError, ValueError):  # no signature to read
-        takes_seed = False
-    if takes_seed:
-        sample = generator.sample(n, random_state=int(check_random_state(random_state).randint(np.iinfo(np.int32).max)))
-    else:
-        sample = generator.sample(n)
-    return sample[0] if isinstance(sample, tuple) else sample
-
-
-def _with_columns_of(synthetic, population):
-    """Synthetic records with the population's columns in the population's order (DataFrames only).
-
-    A generator may return its columns in another order; the encoder reads
-    columns by position, so they are put back in order, and a column missing
-    on either side is an error.
-    """
-    if not (hasattr(synthetic, "columns") and hasattr(population, "columns")):
-        return synthetic
-    expected, given = list(population.columns), list(synthetic.columns)
-    if given == expected:
-        return synthetic
-    if set(given) != set(expected) or len(given) != len(expected):
-        raise ValueError(
-            f"The generator's samples have the columns {given}, the audited records {expected}: "
-            "both must hold the same columns."
-        )
-    return synthetic[expected]
-
-
-def _as_records(X):
-    """Records as the encoder reads them: DataFrames as given, sparse rows dense, images flattened."""
-    if hasattr(X, "iloc"):
-        return X
-    if hasattr(X, "toarray"):
-        X = X.toarray()
-    X = np.asarray(X)
-    return X.reshape(len(X), -1) if X.ndim > 2 else X
-
-
-def _fit_record_encoder(*tables):
-    """The :class:`~sklearn_adv.preprocessing.TabularEncoder`, fitted on ``tables`` together.
-
-    Numbers are scaled and categories one-hot encoded; a category not seen
-    in fit encodes as zeros. Every column encodes a missing value (numbers
-    with an indicator, categories as a level of their own), so that a
-    missing value anywhere, in synthetic or audited records, can be encoded.
-    """
-    tables = [_as_records(table) for table in tables]
-    first = tables[0]
-    if hasattr(first, "iloc"):
-        tables = [t if hasattr(t, "iloc") else pd.DataFrame(t, columns=first.columns) for t in tables]
-        data = pd.concat(tables, ignore_index=True)
-    else:
-        data = np.concatenate(tables)
-    return TabularEncoder(handle_unknown="ignore", missing_indicators="all", dtype=np.float64).fit(data)
-
-
-class _GeneratorAttack(MembershipAttack):
-    target_type = "generator"
-    required_attributes = ("sample",)
-
-    def _n_synthetic(self, context):
-        return self.n_synthetic if self.n_synthetic is not None else max(_num_rows(context.X), 1)
-
-
-def _num_rows(X):
-    return X.shape[0]
-
-
-@plugins.register("attack", "discriminator")
-class DiscriminatorAttack(MembershipAttack):
-    """The GAN's own discriminator scores its training records highest (LOGAN).
-
-    White-box LOGAN (Hayes et al. 2019). The GAN-like object must expose
-    ``discriminator_``: a callable mapping records (in the format the auditor
-    is given) to one realness score per record, higher meaning "more like
-    the training data", as :class:`~sklearn_adv.GANAugmenter`'s does (it
-    packs and conditions the records the way its discriminator was trained).
-    A score array with several columns gives its realness first; a torch
-    tensor is accepted. A bare ``torch.nn.Module`` is not such a callable:
-    it knows nothing of the GAN's encoding, packing or conditioning, so it
-    is rejected; wrap it in a function from records to scores.
-    """
-
-    target_type = "generator"
-    required_attributes = ("discriminator_",)
-
-    def fit(self, context):
-        discriminator = getattr(context.target, "discriminator_", None)
-        if _is_torch_module(discriminator) or not callable(discriminator):
-            raise TypeError(
-                "The 'discriminator' attack needs discriminator_ to be a function from records to "
-                f"realness scores; {type(context.target).__name__}.discriminator_ is "
-                f"{type(discriminator).__name__}. Wrap a torch module in a function that encodes, "
-                "packs and conditions the records as the GAN does in training."
-            )
-        self.target_ = context.target
-        return self
-
-    def score(self, X, y):
-        scores = self.target_.discriminator_(X)
-        if hasattr(scores, "detach"):
-            scores = scores.detach().cpu().numpy()
-        scores = np.asarray(scores, dtype=np.float64)
-        return scores.reshape(len(scores), -1)[:, 0]
-
-
-def _is_torch_module(obj):
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency of the package
-        return False
-    return isinstance(obj, torch.nn.Module)
-
-
-@plugins.register("attack", "detector")
-class DetectorAttack(_GeneratorAttack):
-    """A record that looks synthetic was a training record.
-
-    A detector is trained to tell ``n_synthetic`` records drawn from the
-    generator (``sample(n)``) from fresh population records; a memorising
-    generator's samples sit on its training records, so those score high
-    (black-box LOGAN, Hayes et al. 2019).
-
-    Parameters
-    ----------
-    n_synthetic : int, default=None
-        Synthetic records to draw; None draws as many as the population has.
-    detector : classifier, default=None
-        None means a ``HistGradientBoostingClassifier``.
-
-    Notes
-    -----
-    Records are encoded with the
-    :class:`~sklearn_adv.preprocessing.TabularEncoder`, fitted on the population
-    and the synthetic records: numbers scaled, categories one-hot encoded
-    (unseen ones as zeros), a missing value as an indicator column (or a
-    level of its own), images flattened to rows of pixels.
-    """
-
-    def __init__(self, n_synthetic=None, detector=None):
-        self.n_synthetic = n_synthetic
-        self.detector = detector
-
-    def fit(self, context):
-        synthetic = _with_columns_of(_draw_synthetic(context.target, self._n_synthetic(context), context.random_state), context.X)
-        self.encoder_ = _fit_record_encoder(context.X, synthetic)
-        features, labels = real_vs_synthetic(*(self.encoder_.transform(_as_records(table)) for table in (context.X, synthetic)))
-        self.detector_ = synthetic_detector(self.detector, random_state=0).fit(features, labels)
-        return self
-
-    def score(self, X, y):
-        return self.detector_.predict_proba(self.encoder_.transform(_as_records(X)))[:, 1]
-
-
-@plugins.register("attack", "distance")
-class DistanceAttack(_GeneratorAttack):
-    """The closer a record is to a synthetic record, the likelier a member (GAN-Leaks).
-
-    Full black-box GAN-Leaks (Chen et al. 2020): the score is minus the
-    Euclidean distance from a record to its nearest neighbour among
-    ``n_synthetic`` records drawn with the generator's ``sample(n)``, after
-    encoding them as :class:`DetectorAttack` does (numbers scaled,
-    categories one-hot, missing values as indicators, images flattened).
-
-    Parameters
-    ----------
-    n_synthetic : int, default=10000
-        Synthetic records to draw: the more, the likelier a memorised record
-        is among them.
-    """
-
-    def __init__(self, n_synthetic=10_000):
-        self.n_synthetic = n_synthetic
-
-    def fit(self, context):
-        synthetic = _with_columns_of(_draw_synthetic(context.target, self._n_synthetic(context), context.random_state), context.X)
-        self.encoder_ = _fit_record_encoder(context.X, synthetic)
-        self.synthetic_ = self.encoder_.transform(_as_records(synthetic))
-        return self
-
-    def score(self, X, y):
-        return -distance_to_closest_record(self.synthetic_, self.encoder_.transform(_as_records(X)))
-
+# The generator attacks build on MembershipAttack above, so they are imported after it. Importing them
+# here keeps them reachable from this module and registers them along with the classifier attacks.
+from sklearn_adv.privacy.generator_attacks import DetectorAttack, DiscriminatorAttack, DistanceAttack  # noqa: E402

@@ -16,14 +16,8 @@ from sklearn.svm import LinearSVC
 
 from sklearn_adv import plugins
 from sklearn_adv.privacy import MembershipAuditor
-from sklearn_adv.privacy.attacks import (
-    MembershipAttack,
-    _fit_reference_models,
-    _paired_half_masks,
-    _rmia_score,
-    class_proba,
-    true_class_logit,
-)
+from sklearn_adv.privacy._reference import fit_reference_models, paired_half_masks
+from sklearn_adv.privacy.attacks import MembershipAttack, _rmia_score, class_proba, true_class_logit
 
 CLASSIFIER_ATTACKS = ["confidence", "loss", "shadow", "lira", "lira_online", "rmia"]
 
@@ -117,7 +111,7 @@ def test_true_class_logit_is_the_logit_of_the_true_class_probability():
 )
 def test_paired_masks_put_every_record_in_exactly_half_of_the_models(labels, n_pairs, seed):
     y = np.asarray(labels)
-    masks = _paired_half_masks(y, 2 * n_pairs, seed)
+    masks = paired_half_masks(y, 2 * n_pairs, seed)
     np.testing.assert_array_equal(masks.sum(axis=0), n_pairs)
     for label in np.unique(y):
         per_class = masks[:, y == label].sum(axis=1)
@@ -138,9 +132,9 @@ def test_rmia_score_is_a_fraction_that_grows_with_the_likelihood_ratio(populatio
 
 def test_reference_models_get_distinct_seeds_and_train_on_their_masks():
     X, y = make_classification(n_samples=200, n_features=5, random_state=0)
-    masks = _paired_half_masks(y, 4, 0)
+    masks = paired_half_masks(y, 4, 0)
     template = make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=5, random_state=0))
-    models = _fit_reference_models(template, X, y, masks, random_state=1)
+    models = fit_reference_models(template, X, y, masks, random_state=1)
     assert len({m[-1].random_state for m in models}) == 4
     assert [m[0].n_samples_seen_ for m in models] == list(masks.sum(axis=1))
 
