@@ -12,13 +12,10 @@ from sklearn.utils import _safe_indexing  # private by name, listed in scikit-le
 from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (  # the private three have no public equivalent (validate_data would demand y)
-    _check_feature_names,
-    _check_n_features,
     _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
-    validate_data,
 )
 from torch import nn
 
@@ -26,9 +23,7 @@ from sklearn_adv.domain.label_shift import LabelShiftWeights
 from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
 from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkClassifierMixin, NetworkEstimator, feature_size
 from sklearn_adv.nn.callbacks import AnnealLR
-from sklearn_adv.nn.data import as_network_input, check_image_shape
 from sklearn_adv.nn.sampling import balanced_loader, batched_loader
-from sklearn_adv.nn.utils import to_float32
 
 UNLABELLED = -1
 
@@ -334,7 +329,7 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         self : DomainAdversarialClassifier
         """
         device = self._fit_device()  # an unavailable device is refused before any work
-        X = self._validate_X(X, reset=True)
+        X_net, in_shape = self._network_rows(X, reset=True, image_shape=self.image_shape)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None: "
@@ -378,7 +373,6 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
                 "No target rows (y == -1): training without domain adaptation.", UserWarning, stacklevel=2
             )
 
-        X_net, in_shape = as_network_input(to_float32(X), self._image_shape(X))
         self.in_shape_ = tuple(in_shape)
         targets = np.zeros(len(y), dtype=np.int64)
         targets[~unlabelled] = np.searchsorted(self.classes_, labels)
@@ -406,33 +400,6 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         self.class_weights_ = callbacks["label_shift"].weights_ if "label_shift" in callbacks else None
         self._n_features_out = feature_size(self.net_.module_.encoder, in_shape)
         return self
-
-    def _validate_X(self, X, *, reset):
-        """Mixed DataFrames encoded by the engine's rule (one-hot, standardised); other input validated, kept as given."""
-        if self.image_shape is None and self._needs_encoding(X):
-            _check_feature_names(self, X, reset=reset)
-            _check_n_features(self, X, reset=reset)
-            if X.shape[0] == 0:
-                raise ValueError(f"X is an empty DataFrame of shape {X.shape}; at least one row is needed.")
-            if reset:
-                self.X_shape_ = (0, X.shape[1])
-            return self._encode_rows(X, reset=reset)
-        X = validate_data(self, X, reset=reset, allow_nd=True, dtype=[np.float32, np.float64])
-        if X.ndim > 4:
-            raise ValueError(f"X must be rows (n, n_features) or images (n, [C,] H, W); got shape {X.shape}.")
-        if not reset and X.ndim > 2 and X.shape[1:] != self.X_shape_[1:]:
-            raise ValueError(f"X has images of shape {X.shape[1:]}, but the model was fitted on {self.X_shape_[1:]}.")
-        if reset:
-            self.X_shape_ = (0, *X.shape[1:])
-            self.input_encoder_ = None  # arrays and images reach the network as given
-        return X
-
-    def _image_shape(self, X):
-        if self.image_shape is None:
-            return None
-        if X.ndim != 2:
-            raise ValueError("image_shape applies to flat rows only; X already has an image shape.")
-        return check_image_shape(self.image_shape, X.shape[1])
 
     def _check_domains(self, unlabelled, sample_domain, n_samples):
         """Return (is_target mask, domain codes 0..n_domains-1), validating sample_domain.
@@ -519,9 +486,7 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
     # -- predict --------------------------------------------------------------
 
     def _network_input(self, X):
-        X = self._validate_X(X, reset=False)
-        X_net, _ = as_network_input(to_float32(X), self._image_shape(X))
-        return X_net
+        return self._network_rows(X, reset=False, image_shape=self.image_shape)[0]
 
     def predict_domain_proba(self, X):
         """The domain head's probabilities, one column per entry of ``domains_``, a diagnostic.
