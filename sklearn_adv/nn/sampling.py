@@ -193,11 +193,11 @@ class RowsDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, X, y=None):
-        self.X = torch.as_tensor(np.asarray(X))
+        self.X = _as_tensor(X)
         if isinstance(y, dict):
-            self.y = {key: torch.as_tensor(np.asarray(value)) for key, value in y.items()}
+            self.y = {key: _as_tensor(value) for key, value in y.items()}
         else:
-            self.y = None if y is None else torch.as_tensor(np.asarray(y))
+            self.y = None if y is None else _as_tensor(y)
 
     def __len__(self):
         return len(self.X)
@@ -211,6 +211,19 @@ class RowsDataset(torch.utils.data.Dataset):
         if isinstance(self.y, dict):
             return _take(self.X, rows), {key: _take(value, rows) for key, value in self.y.items()}
         return _take(self.X, rows), _take(self.y, rows)
+
+
+def _as_tensor(data):
+    """A tensor sharing ``data``'s memory where numpy lets it write, else of a copy.
+
+    torch warns, and may write, when it shares a read-only array (pandas 3
+    hands out read-only views of its columns); the copy costs one pass over
+    data that training reads many times.
+    """
+    if isinstance(data, torch.Tensor):
+        return data
+    array = np.asarray(data)
+    return torch.as_tensor(array if array.flags.writeable else array.copy())
 
 
 def _take(tensor, rows):

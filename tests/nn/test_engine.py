@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -389,3 +390,17 @@ def test_cutmix_box_draws_one_box_per_lambda():
     assert np.all((0 <= top) & (top <= bottom) & (bottom <= 32) & (0 <= left) & (left <= right) & (right <= 32))
     areas = (bottom - top) * (right - left) / 32**2
     assert areas.max() <= 0.25 + 1e-9 and areas.mean() > 0.1
+
+
+def test_rows_dataset_takes_read_only_arrays_without_a_torch_warning():
+    # pandas 3 hands out read-only arrays; torch warns when it shares one.
+    X = np.arange(12.0).reshape(6, 2)
+    y = np.arange(6)
+    X.flags.writeable = False
+    y.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = RowsDataset(X, {"target": y})
+    rows, targets = data[np.array([1, 3])]
+    np.testing.assert_array_equal(rows.numpy(), X[[1, 3]])
+    np.testing.assert_array_equal(targets["target"].numpy(), y[[1, 3]])
