@@ -5,13 +5,14 @@ says how to build a fast instance and which upstream checks fail on purpose.
 """
 
 import inspect
+import io
 import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
 from imblearn.utils.estimator_checks import parametrize_with_checks as parametrize_with_sampler_checks
-from instances import EXPECTED_FAILED_CHECKS, FIT_DATA, INSTANCE_FACTORIES, QUICK_PARAMS, SKIP_OWN_CHECKS
+from instances import DIVERGENCE_PARAMS, EXPECTED_FAILED_CHECKS, FIT_DATA, INSTANCE_FACTORIES, QUICK_PARAMS, SKIP_OWN_CHECKS
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -146,7 +147,37 @@ def test_bad_input_raises_a_clear_error_before_training(estimator, bad_input):
         _fit(clone(estimator), X, y)
 
 
-CONTRACTS = ["inputs_unchanged", "pickle_round_trip", "random_state_reproducible", "pandas_feature_names"]
+class _TensorSpotter(pickle.Pickler):
+    """A pickler that records every torch tensor or storage it is handed directly.
+
+    skorch pickles the attributes it knows to depend on a device (modules,
+    optimizers, criteria: ``cuda_dependent_attributes_``) through
+    ``torch.save`` into bytes, which ``torch.load`` maps to an available
+    device; any tensor that reaches the pickle otherwise would come back on
+    the device it was trained on and fail to load on a machine without it.
+    This finds such tensors without a GPU.
+    """
+
+    def __init__(self, file):
+        super().__init__(file)
+        self.found = []
+
+    def reducer_override(self, obj):
+        import torch
+
+        if isinstance(obj, (torch.Tensor, torch.UntypedStorage, torch.TypedStorage)):
+            self.found.append(f"{type(obj).__name__} of shape {tuple(getattr(obj, 'shape', ()))}")
+        return NotImplemented
+
+
+CONTRACTS = [
+    "inputs_unchanged",
+    "pickle_round_trip",
+    "pickle_carries_no_device",
+    "random_state_reproducible",
+    "pandas_feature_names",
+    "divergence_stops_with_an_error",
+]
 
 
 @pytest.mark.parametrize("estimator, contract", _own_check_params(CONTRACTS))
@@ -171,6 +202,13 @@ def test_estimator_contract(estimator, contract):
         restored = pickle.loads(pickle.dumps(fitted))
         for method, output in _outputs(fitted, X, y).items():
             np.testing.assert_array_equal(_outputs(restored, X, y)[method], output, err_msg=method)
+    elif contract == "pickle_carries_no_device":
+        fitted = clone(estimator)
+        _fit(fitted, X, y)
+        _outputs(fitted, X, y)  # predictions may leave state behind, which must pickle safely too
+        spotter = _TensorSpotter(io.BytesIO())
+        spotter.dump(fitted)
+        assert not spotter.found, f"tensors pickled outside skorch's device mapping: {spotter.found}"
     elif contract == "random_state_reproducible":
         if "random_state" not in estimator.get_params():
             pytest.skip("no random_state parameter")
@@ -180,6 +218,14 @@ def test_estimator_contract(estimator, contract):
         out_first, out_second = _outputs(first, X, y), _outputs(second, X, y)
         for method, output in out_first.items():
             np.testing.assert_array_equal(out_second[method], output, err_msg=method)
+    elif contract == "divergence_stops_with_an_error":
+        # Far too large a step: the loss explodes (finite, but orders of magnitude up) or becomes NaN;
+        # the fit must stop and say so rather than return a model predicting garbage.
+        if "lr" not in estimator.get_params():
+            pytest.skip("trains no network")
+        diverging = clone(estimator).set_params(lr=1e6, **DIVERGENCE_PARAMS.get(type(estimator).__name__, {}))
+        with pytest.raises(FloatingPointError, match=r"diverged.*lr=1e\+06"):
+            _fit(diverging, X, y)
     elif contract == "pandas_feature_names":
         columns = [f"feature_{i}" for i in range(X.shape[1])]
         frame = pd.DataFrame(X, columns=columns)

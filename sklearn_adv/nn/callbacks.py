@@ -83,17 +83,50 @@ class AnnealLR(Callback):
 
 
 class DivergenceGuard(Callback):
-    """Stop training with a clear error as soon as a batch's loss is NaN or infinite.
+    """Stop training with a clear error as soon as a batch's loss is not finite or has exploded.
 
-    A diverged net would otherwise go on and predict garbage without a word.
+    A diverged net would otherwise go on and return a model that predicts
+    garbage (often one class for every row) without a word. Exploded means
+    over ``explosion_factor`` times the first training batch's loss (taken
+    as at least 1, so that a loss starting near 0 may still move): the first
+    batch is scored before any update, and a trained model's loss is not
+    orders of magnitude above an untrained one's unless the steps are far too
+    large.
+
+    Parameters
+    ----------
+    explosion_factor : float, default=1e4
+        How many times the first batch's loss (at least 1) a batch's loss may
+        reach; ``inf`` checks only that it is finite.
     """
 
+    def __init__(self, explosion_factor=1e4):
+        self.explosion_factor = explosion_factor
+
+    def on_train_begin(self, net, **kwargs):
+        self.first_loss_ = None
+
     def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
-        if loss is not None and not torch.isfinite(torch.as_tensor(loss)).all():
+        if loss is None or not training:
+            return
+        value = float(torch.as_tensor(loss).detach().float().abs().max())
+        if not np.isfinite(value):
             raise FloatingPointError(
-                f"Training diverged: the loss became {torch.as_tensor(loss).detach().item()} in epoch {len(net.history)}. "
-                "Lower the learning rate (lr) or the adversary's weight, or scale the inputs."
+                f"Training diverged: the loss became {value} in epoch {len(net.history)}. {_REMEDY.format(lr=net.lr)}"
             )
+        if self.first_loss_ is None:
+            self.first_loss_ = value
+        elif value > self.explosion_factor * max(self.first_loss_, 1.0):
+            raise FloatingPointError(
+                f"Training diverged: the loss grew from {self.first_loss_:.3g} at the first batch to {value:.3g} in "
+                f"epoch {len(net.history)}. {_REMEDY.format(lr=net.lr)}"
+            )
+
+
+_REMEDY = (
+    "Lower the learning rate (lr={lr:g}; try 10 to 100 times lower), or the adversary's weight for an "
+    "adversarial model, or scale the inputs (standardise rows, bring images to [0, 1])."
+)
 
 
 def cutmix_box(height, width, lam, rng):
