@@ -12,7 +12,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 
 # _safe_indexing is private by name but listed in scikit-learn's API reference as a public utility.
-from sklearn.utils import _safe_indexing, check_random_state, get_tags
+from sklearn.utils import _safe_indexing, check_random_state
 
 # The constraint types of _parameter_constraints have no public import path.
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -22,6 +22,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _num_samples, check_array, check_consistent_length, check_is_fitted, validate_data
 
 from sklearn_adv import plugins
+from sklearn_adv.privacy._checks import (
+    attack_name,
+    check_calibration_rows,
+    check_population_labels,
+    check_reference_template,
+    check_target_output,
+    target_allows_nan,
+    target_input_tags,
+    target_name,
+)
 from sklearn_adv.privacy._metrics import membership_metrics, plot_membership_roc
 from sklearn_adv.privacy._reference import fit_reference_models, paired_half_masks
 from sklearn_adv.privacy.attacks import AuditContext, _class_index
@@ -63,9 +73,9 @@ class MembershipAuditor(BaseEstimator):
         ``"lira"``, ``"lira_online"``, ``"rmia"``, ``"discriminator"``,
         ``"detector"``, ``"distance"``, or a plugin's) or an attack object,
         which is cloned. An attack object's hyperparameters are reachable as
-        ``attack__name``, e.g. in a grid search over ``attack__gamma`` with
-        ``attack=sklearn_adv.privacy.attacks.RMIAAttack()``; a name gives the
-        attack at its defaults.
+        ``attack__name``, e.g. in a grid search over ``attack__offline_a``
+        with ``attack=sklearn_adv.privacy.attacks.RMIAAttack()`` (see
+        :meth:`score`); a name gives the attack at its defaults.
     n_reference_models : int, default=4
         Reference (shadow) models trained on halves of the population, for
         the attacks that use them (``"shadow"``, ``"lira"``, ``"rmia"``).
@@ -77,7 +87,9 @@ class MembershipAuditor(BaseEstimator):
         False-positive rate that ``predict``'s threshold holds.
     calibration_size : float in (0, 1), default=0.2
         Fraction of the population held out of reference-model training to
-        set that threshold. For ``fpr=0.001`` it should hold a few thousand records.
+        set that threshold. It must hold at least ``1 / fpr - 1`` records
+        (99 for ``fpr=0.01``) for the threshold to hold ``fpr``, and a few
+        times that to hold it reliably; with fewer, ``fit`` warns.
     n_jobs : int, default=None
         Number of reference models trained at once, in joblib worker
         processes (None: one, unless in a ``joblib.parallel_config`` context;
@@ -128,7 +140,11 @@ class MembershipAuditor(BaseEstimator):
     an unfitted copy of its target. Wrap the target in
     :class:`sklearn.frozen.FrozenEstimator` to keep it fitted through
     ``clone`` (cross-validation, grid search); its reference models are then
-    clones of the model inside.
+    clones of the model inside. A grid search over the attack's
+    hyperparameters fits on population records and scores on members (see
+    :meth:`score`): give it ``cv=[(population_rows, member_rows)]`` and
+    ``refit=False``, since refitting on every row would put the members in
+    the population.
 
     Reference models are independent fits, dispatched through joblib: on one
     machine with ``n_jobs``, on a cluster with joblib's Dask or Ray backend
@@ -154,7 +170,7 @@ class MembershipAuditor(BaseEstimator):
     >>> from sklearn.datasets import make_classification
     >>> from sklearn.ensemble import RandomForestClassifier
     >>> from sklearn_adv.privacy import MembershipAuditor
-    >>> X, y = make_classification(n_samples=1200, n_features=10, flip_y=0.2, random_state=0)
+    >>> X, y = make_classification(n_samples=1400, n_features=10, flip_y=0.2, random_state=0)
     >>> target = RandomForestClassifier(n_estimators=30, random_state=0).fit(X[:400], y[:400])
     >>> auditor = MembershipAuditor(target, attack="rmia", n_reference_models=4, random_state=0)
     >>> auditor = auditor.fit(X[800:], y[800:])
@@ -214,7 +230,7 @@ class MembershipAuditor(BaseEstimator):
             missing = [name for name in getattr(attack, "required_attributes", ()) if not hasattr(target, name)]
             if missing:
                 raise TypeError(
-                    f"The {_attack_name(attack)!r} attack needs a fitted generator exposing {missing}; "
+                    f"The {attack_name(attack)!r} attack needs a fitted generator exposing {missing}; "
                     f"estimator={type(target).__name__} does not."
                 )
             return None
@@ -223,7 +239,7 @@ class MembershipAuditor(BaseEstimator):
         check_is_fitted(target)
         if attack.needs_proba and not hasattr(target, "predict_proba"):
             raise TypeError(
-                f"The {_attack_name(attack)!r} attack needs probabilities, but estimator="
+                f"The {attack_name(attack)!r} attack needs probabilities, but estimator="
                 f"{type(target).__name__} has no predict_proba; use attack='confidence' or 'lira', "
                 "or calibrate it with CalibratedClassifierCV."
             )
@@ -297,11 +313,7 @@ class MembershipAuditor(BaseEstimator):
         n_samples = _num_samples(X)
         n_models = self.n_reference_models if attack.needs_reference_models else 0
         n_calibration = int(round(n_samples * self.calibration_size))
-        if n_samples < 4 or n_calibration < 1 or n_calibration >= n_samples - 1:
-            raise ValueError(
-                f"X has {n_samples} sample(s); the auditor needs at least 4 population records "
-                f"and calibration_size={self.calibration_size} to leave at least 2 on each side."
-            )
+        check_calibration_rows(n_samples, n_calibration, fpr=self.fpr, calibration_size=self.calibration_size)
         rows = np.arange(n_samples)
         stratify = y if is_classifier_attack else None
         try:
@@ -311,10 +323,10 @@ class MembershipAuditor(BaseEstimator):
         except ValueError:  # a class too rare to stratify: split at random
             reference_rows, calibration_rows = train_test_split(rows, test_size=n_calibration, random_state=rng)
         if is_classifier_attack:
-            _check_population_labels(y, y[reference_rows], n_models)
+            check_population_labels(y, y[reference_rows], n_models)
             # The target must take the population as given (columns, dtypes,
             # values): find out now rather than after training reference models.
-            _target_output(self.estimator, X)
+            check_target_output(self.estimator, X, records="population records")
         X_ref = _safe_indexing(X, reference_rows)
         y_ref = None if y is None else y[reference_rows]
 
@@ -322,7 +334,7 @@ class MembershipAuditor(BaseEstimator):
         if isinstance(template, FrozenEstimator):  # clone the model inside, not the frozen wrapper
             template = template.estimator
         if is_classifier_attack and (n_models or getattr(attack, "online", False)):
-            _check_reference_template(template, attack, from_target=self.reference_estimator is None)
+            check_reference_template(template, attack, from_target=self.reference_estimator is None)
         self.reference_models_, self.reference_in_masks_ = [], None
         if n_models:
             self.reference_in_masks_ = paired_half_masks(y_ref, n_models, rng)
@@ -343,12 +355,25 @@ class MembershipAuditor(BaseEstimator):
             random_state=rng,
         )
         self.attack_ = attack.fit(context)
-        calibration_scores = self._score(_safe_indexing(X, calibration_rows), None if y is None else y[calibration_rows])
+        X_calibration = _safe_indexing(X, calibration_rows)
+        calibration_scores = self._score(X_calibration, None if y is None else y[calibration_rows], "held-out population records")
         self.threshold_ = float(np.quantile(calibration_scores, 1 - self.fpr, method="higher"))
         return self
 
-    def _score(self, X, y):
-        return np.asarray(self.attack_.score(X, y), dtype=np.float64).ravel()
+    def _score(self, X, y, records="records"):
+        scores = np.asarray(self.attack_.score(X, y), dtype=np.float64).ravel()
+        if np.isnan(scores).any():
+            # Name the culprit: NaN would otherwise surface in a metric as "Input contains NaN.".
+            if self.attack_.target_type == "classifier":
+                check_target_output(self.estimator, X, records=records)
+                source = "the target's own outputs on them are numbers: a reference model or the attack produced them"
+            else:
+                source = "from what the generator exposes to it (its discriminator_ or its samples)"
+            raise ValueError(
+                f"The {attack_name(self.attack_)!r} attack on {target_name(self.estimator)} gave NaN membership "
+                f"scores for {int(np.isnan(scores).sum())} of the {len(scores)} {records}; {source}."
+            )
+        return scores
 
     def score_samples(self, X, y=None):
         """Membership score per record; higher means more likely a training record.
@@ -384,6 +409,34 @@ class MembershipAuditor(BaseEstimator):
         """
         return (self.score_samples(X, y) > self.threshold_).astype(int)
 
+    def score(self, X, y=None):
+        """True-positive rate at ``fpr``: the fraction of ``X`` that ``predict`` calls members.
+
+        Give ``X`` records the target was trained on. The threshold of
+        ``predict`` holds the false-positive rate ``fpr`` on population
+        records, so this is the attack's true-positive rate at that rate:
+        the figure the field reports, at a low false-positive rate, because
+        an attack is worth fearing where it names members with near
+        certainty (Carlini et al. 2022), not where its ROC AUC is high.
+        Higher means a stronger attack (a leakier target), so a grid search
+        over attack hyperparameters picks the strongest attack; see the
+        user guide. Scored on non-members, it is the false-positive rate.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training records of the target.
+        y : array-like of shape (n_samples,), default=None
+            Their true labels (not membership labels); None uses the
+            target's predictions instead, as in :meth:`score_samples`.
+
+        Returns
+        -------
+        score : float
+            Fraction of ``X`` flagged as members.
+        """
+        return float(self.predict(X, y).mean())
+
     def _members_and_nonmembers(self, X_members, y_members, X_nonmembers, y_nonmembers):
         if _num_samples(X_members) == 0 or _num_samples(X_nonmembers) == 0:
             raise ValueError("X_members and X_nonmembers must each hold at least one record.")
@@ -416,7 +469,7 @@ class MembershipAuditor(BaseEstimator):
         X, y, is_member = self._members_and_nonmembers(X_members, y_members, X_nonmembers, y_nonmembers)
         scores = self.score_samples(X, y)
         metrics = membership_metrics(is_member, scores, threshold=self.threshold_)
-        return pd.DataFrame([metrics], index=pd.Index([_attack_name(self.attack_)], name="attack"))
+        return pd.DataFrame([metrics], index=pd.Index([attack_name(self.attack_)], name="attack"))
 
     def plot_roc(self, X_members, y_members, X_nonmembers, y_nonmembers, *, ax=None, label=None):
         """Draw the attack's ROC curve on log-scaled axes, as the LiRA paper does.
@@ -437,7 +490,7 @@ class MembershipAuditor(BaseEstimator):
         check_is_fitted(self)
         X, y, is_member = self._members_and_nonmembers(X_members, y_members, X_nonmembers, y_nonmembers)
         scores = self.score_samples(X, y)
-        return plot_membership_roc(is_member, scores, ax=ax, label=label or _attack_name(self.attack_))
+        return plot_membership_roc(is_member, scores, ax=ax, label=label or attack_name(self.attack_))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -446,69 +499,8 @@ class MembershipAuditor(BaseEstimator):
         except ValueError:  # an unknown name: fit says so
             attack = None
         tags.target_tags.required = getattr(attack, "target_type", "classifier") == "classifier"
-        target_tags = _target_input_tags(self.estimator)
-        tags.input_tags.allow_nan = _target_allows_nan(self.estimator)
+        target_tags = target_input_tags(self.estimator)
+        tags.input_tags.allow_nan = target_allows_nan(self.estimator)
         tags.input_tags.sparse = True if target_tags is None else target_tags.sparse
         tags.non_deterministic = False
         return tags
-
-
-def _check_population_labels(y, y_reference, n_models):
-    """Enough population records of every class for the requested reference models."""
-    labels = np.unique(y)
-    if len(labels) < 2:
-        raise ValueError(f"y has 1 class ({labels[0]!r}); the population needs at least two classes.")
-    if n_models:
-        reference_labels, counts = np.unique(y_reference, return_counts=True)
-        rarest = 0 if len(reference_labels) < len(labels) else counts.min()
-        if rarest < 2:
-            raise ValueError(
-                f"X has {len(y)} sample(s), too few to train n_reference_models={n_models} reference models "
-                "on halves of the population: after holding out calibration_size for the threshold, every "
-                f"class needs at least 2 records (the rarest has {rarest}). Give more population data, or use "
-                "attack='loss' or 'confidence', which train no reference models."
-            )
-
-
-def _check_reference_template(template, attack, *, from_target):
-    """Reference models must give the outputs the attack reads; find out before training them."""
-    source = "estimator" if from_target else "reference_estimator"
-    if not hasattr(template, "fit") or not hasattr(template, "get_params"):
-        raise TypeError(
-            f"{source}={type(template).__name__} cannot be cloned and refitted as a reference model; "
-            "pass an unfitted scikit-learn style estimator as reference_estimator."
-        )
-    if attack.needs_proba and not hasattr(template, "predict_proba"):
-        raise TypeError(
-            f"The {_attack_name(attack)!r} attack reads the reference models' probabilities, but "
-            f"{source}={type(template).__name__} has no predict_proba."
-        )
-    if not (hasattr(template, "predict_proba") or hasattr(template, "decision_function")):
-        raise TypeError(f"{source}={type(template).__name__} has neither predict_proba nor decision_function.")
-
-
-def _target_output(estimator, X):
-    method = "predict_proba" if hasattr(estimator, "predict_proba") else "decision_function"
-    return getattr(estimator, method)(X)
-
-
-def _target_input_tags(estimator):
-    try:
-        return get_tags(estimator).input_tags
-    except Exception:  # not a scikit-learn estimator: let it decide
-        return None
-
-
-def _target_allows_nan(estimator):
-    tags = _target_input_tags(estimator)
-    return True if tags is None else tags.allow_nan
-
-
-def _attack_name(attack):
-    for name in plugins.available("attack"):
-        component = plugins.get("attack", name)
-        if component is type(attack) or component is attack:
-            if name == "lira" and getattr(attack, "online", False):
-                return "lira_online"
-            return name
-    return type(attack).__name__

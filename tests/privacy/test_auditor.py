@@ -1,10 +1,12 @@
 """Behaviour of MembershipAuditor: API, calibration, bad input."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
@@ -12,11 +14,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 from sklearn_adv.privacy import MembershipAuditor, membership_metrics
+from sklearn_adv.privacy.attacks import MembershipAttack, RMIAAttack
 
 METRICS = ["roc_auc", "tpr_at_1%_fpr", "tpr_at_0.1%_fpr", "advantage", "balanced_accuracy", "precision", "recall"]
 
@@ -321,3 +325,114 @@ def test_evaluate_wants_labels_for_both_groups_or_neither(fitted_auditor, data):
 def test_an_unknown_attack_name_lists_the_registered_ones(forest, data):
     with pytest.raises(ValueError, match="rmia"):
         MembershipAuditor(forest, attack="nope").fit(*data[2])
+
+
+# --------------------------------------------------------------------------
+# A threshold at fpr needs enough held-out population records
+# --------------------------------------------------------------------------
+
+
+def test_a_population_too_small_for_fpr_warns_with_the_population_needed(forest, data):
+    X, y = data[2]
+    # 10 records hold out 2: the threshold is the higher of two scores, which a third of fresh non-members exceed.
+    with pytest.warns(UserWarning, match=r"holds out 2 of the 10 .* about 33.3% .*population of 495 at calibration_size=0.2"):
+        MembershipAuditor(forest, attack="loss", fpr=0.01).fit(X[:10], y[:10])
+    # 495 records hold out 99, whose highest score a fresh non-member exceeds with probability 1/100.
+    with pytest.warns(UserWarning, match="holds out 98 of the 490"):
+        MembershipAuditor(forest, attack="loss", fpr=0.01).fit(X[:490], y[:490])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        MembershipAuditor(forest, attack="loss", fpr=0.01).fit(X[:495], y[:495])
+        MembershipAuditor(forest, attack="loss", fpr=0.4).fit(X[:10], y[:10])
+
+
+@pytest.mark.parametrize("n_samples, calibration_size", [(3, 0.2), (12, 0.02)], ids=["3-records", "none-held-out"])
+def test_a_population_that_holds_out_no_record_is_refused_with_the_population_needed(n_samples, calibration_size, forest, data):
+    X, y = data[2]
+    _CountingForest.fits = 0
+    auditor = MembershipAuditor(forest, calibration_size=calibration_size, reference_estimator=_CountingForest())
+    with pytest.raises(ValueError, match=f"X has {n_samples} sample.*takes 99 held-out records: a population of at least"):
+        auditor.fit(X[:n_samples], y[:n_samples])
+    assert _CountingForest.fits == 0
+
+
+# --------------------------------------------------------------------------
+# NaN in the target's outputs is named as such
+# --------------------------------------------------------------------------
+
+
+class _NaNOnHugeInputs(LogisticRegression):
+    """A target whose predict_proba gives NaN for records with a huge first feature."""
+
+    def predict_proba(self, X):
+        proba = super().predict_proba(X)
+        proba[np.abs(np.asarray(X)[:, 0]) > 1e3] = np.nan
+        return proba
+
+
+def _with_huge_rows(X, rows):
+    X = X.copy()
+    X[rows, 0] = 1e6
+    return X
+
+
+@pytest.mark.parametrize("attack", ["loss", "rmia"])
+def test_a_target_returning_nan_on_the_population_is_named_before_training(attack, data):
+    target = _NaNOnHugeInputs().fit(*data[0])
+    X, y = data[2]
+    _CountingForest.fits = 0
+    auditor = MembershipAuditor(target, attack=attack, reference_estimator=_CountingForest(), random_state=0)
+    with pytest.raises(ValueError, match="target model _NaNOnHugeInputs returned NaN in predict_proba for 3 of the 1400"):
+        auditor.fit(_with_huge_rows(X, [4, 50, 700]), y)
+    assert _CountingForest.fits == 0
+
+
+def test_a_target_returning_nan_on_audited_records_is_named(data):
+    target = _NaNOnHugeInputs().fit(*data[0])
+    auditor = MembershipAuditor(target, attack="loss", random_state=0).fit(*data[2])
+    (X_members, y_members), (X_nonmembers, y_nonmembers) = data[0], data[1]
+    with pytest.raises(ValueError, match="_NaNOnHugeInputs returned NaN in predict_proba for 2 of the 600 records"):
+        auditor.evaluate(_with_huge_rows(X_members, [0, 1]), y_members, X_nonmembers, y_nonmembers)
+    with pytest.raises(ValueError, match="returned NaN in predict_proba for 1 of the 300 records"):
+        auditor.predict(_with_huge_rows(X_nonmembers, [7]), y_nonmembers)
+
+
+class _NaNAttack(MembershipAttack):
+    def score(self, X, y):
+        return np.full(len(X), np.nan)
+
+
+def test_nan_scores_from_the_attack_itself_name_the_attack(forest, data):
+    with pytest.raises(ValueError, match="'_NaNAttack' attack on RandomForestClassifier gave NaN membership scores"):
+        MembershipAuditor(forest, attack=_NaNAttack()).fit(*data[2])
+
+
+# --------------------------------------------------------------------------
+# score: the true-positive rate at fpr, what a grid search maximises
+# --------------------------------------------------------------------------
+
+
+def test_score_is_the_fraction_of_records_predict_calls_members(fitted_auditor, data):
+    members, nonmembers = data[0], data[1]
+    score = fitted_auditor.score(*members)
+    assert isinstance(score, float)
+    assert score == fitted_auditor.predict(*members).mean()
+    assert score > fitted_auditor.score(*nonmembers)  # the forest leaks: more members flagged than non-members
+
+
+def test_a_grid_search_over_an_attack_hyperparameter_picks_the_strongest_attack(forest, data):
+    (X_members, y_members), (X_population, y_population) = data[0], data[2]
+    X, y = np.vstack([X_population, X_members]), np.r_[y_population, y_members]
+    # Fit on the population, score on the members: one split, and no refit on both.
+    cv = [(np.arange(len(y_population)), len(y_population) + np.arange(len(y_members)))]
+    auditor = MembershipAuditor(FrozenEstimator(forest), attack=RMIAAttack(), n_reference_models=2, random_state=0)
+    grid = [0.0, 0.5, 1.0]
+    search = GridSearchCV(auditor, {"attack__offline_a": grid}, cv=cv, refit=False).fit(X, y)
+
+    by_hand = [
+        clone(auditor).set_params(attack__offline_a=a).fit(X_population, y_population).score(X_members, y_members)
+        for a in grid
+    ]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], by_hand)
+    assert len(set(by_hand)) == len(grid)  # a real choice, not a tie
+    assert search.best_params_ == {"attack__offline_a": grid[int(np.argmax(by_hand))]}
