@@ -323,10 +323,9 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         ops = exact_assign(problem.X, stages[-1], initial).per_cluster_ops
         targets = head_targets(transformations, gridded, shape, ops)
         # torch's seed is the next draw of the generator the warm start drew from.
-        with self._torch_seed(rng):
-            encoder = self._build_role("encoder", shape, None)
-            net = prototype_net(
-                encoder,
+        self._fit_net(
+            lambda: prototype_net(
+                self._build_role("encoder", shape, None),
                 images,
                 initial,
                 transformations,
@@ -337,8 +336,12 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                 callbacks=list(self.callbacks or []),
                 device=device,
                 verbose=self.verbose,
-            )
-            self._fit_net(net, images, None)
+            ),
+            images,
+            None,
+            rng,
+        )
+        net = self.net_
         centers = net.module_.prototypes.detach().cpu().numpy().reshape(self.n_clusters, shape[0], -1)
         return centers, len(self.history_)
 

@@ -393,9 +393,12 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         train_labelled, valid_rows = self._validation_rows(labelled_rows, targets[labelled_rows], rng)
         train_rows = np.sort(np.concatenate([train_labelled, np.flatnonzero(unlabelled)]))
         train, valid = self._row_datasets(X_net, y_net, train_rows, valid_rows)
-        with self._torch_seed(rng):
-            net = self._build_net(in_shape, device, is_target[train_rows], valid, targets[train_rows], row_weight[train_rows])
-            self._fit_net(net, train, None)
+        self._fit_net(
+            lambda: self._build_net(in_shape, device, is_target[train_rows], valid, targets[train_rows], row_weight[train_rows]),
+            train,
+            None,
+            rng,
+        )
         callbacks = dict(self.net_.callbacks_)
         self.class_weights_ = callbacks["label_shift"].weights_ if "label_shift" in callbacks else None
         self._n_features_out = feature_size(self.net_.module_.encoder, in_shape)

@@ -405,8 +405,7 @@ class FairClassifier(NetworkClassifierMixin, NetworkEstimator):
         rng = self._fit_random_state()
         train_rows, valid_rows = self._validation_rows(np.arange(len(y_encoded)), y_encoded, rng)
         train, valid = self._row_datasets(X_net, targets, train_rows, valid_rows)
-        with self._torch_seed(rng):
-            self._fit_net(self._build_net(X_net.shape[1], device, valid), train, None)
+        self._fit_net(lambda: self._build_net(X_net.shape[1], device, valid), train, None, rng)
         self._n_features_out = self.net_.module_.encoder.out_features
         return self
 

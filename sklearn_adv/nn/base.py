@@ -36,6 +36,7 @@ flat rows with an ``image_shape``, and get the convolutional defaults.
 """
 
 import copy
+import threading
 from numbers import Integral, Real
 
 import numpy as np
@@ -69,6 +70,10 @@ from sklearn_adv.preprocessing import TabularEncoder, reject_missing_numbers
 __all__ = ["NetworkClassifierMixin", "NetworkEstimator"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+
+# Held while networks are built from torch's global generator, the one
+# shared state of fits that run side by side in threads.
+_GLOBAL_GENERATOR_LOCK = threading.RLock()
 
 ROLE_CONSTRAINT = [None, str, type, nn.Module]
 
@@ -146,11 +151,6 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         """The torch device of this fit: ``device`` resolved (``"auto"``: CUDA where torch sees a GPU)."""
         return resolve_device(self.device)
 
-    @staticmethod
-    def _torch_seed(rng):
-        """A block in which torch's generators are seeded from ``rng`` (restored afterwards)."""
-        return torch_seed(rng.randint(np.iinfo(np.int32).max))
-
     def _optimizer_params(self, device, prefix="optimizer"):
         """skorch parameters setting up the optimizer ``prefix``: its class and keyword arguments.
 
@@ -224,13 +224,27 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         callback = EarlyStopping(monitor="valid_loss", patience=self.n_iter_no_change, load_best=True)
         return {"train_split": predefined_split(valid_dataset)}, [("early_stopping", callback)]
 
-    def _fit_net(self, net, X, y):
-        """Train ``net``; it becomes ``net_``, its history ``history_``.
+    def _fit_net(self, build_net, X, y, rng):
+        """Build a net with ``build_net()`` and train it on ``(X, y)``; it becomes ``net_``, its history ``history_``.
 
-        Build and train the net inside :meth:`_torch_seed`: skorch draws the
-        weights' initialisation and the batches from torch's generators.
+        The fit owns its randomness, drawn from ``rng`` (see
+        :meth:`_fit_random_state`): the networks are built while torch's
+        global generator is seeded from it, under a lock, since their
+        layers draw their initial weights from that generator; training then
+        draws its batches, dropout masks and noise from the fit's own
+        ``torch.Generator`` (``net.generator_``), which continues the same
+        stream. Fits running side by side in threads thus give what each
+        gives alone, and a fit leaves torch's global generator as it found it.
         """
-        net.fit(X, y)
+        with _GLOBAL_GENERATOR_LOCK, torch_seed(rng.randint(np.iinfo(np.int32).max)):
+            net = build_net()
+            generator = torch.Generator()
+            generator.set_state(torch.get_rng_state())
+        net.generator_ = generator
+        try:
+            net.fit(X, y)
+        finally:
+            net.generator_ = None  # a generator does not outlive its fit, nor pickle with the model
         self.net_ = net
         self.history_ = net.history
         return net

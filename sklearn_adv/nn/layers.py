@@ -45,3 +45,24 @@ class GradientReversal(nn.Module):
 
     def extra_repr(self):
         return f"scale={self.scale}"
+
+
+class Dropout(nn.Dropout):
+    """``torch.nn.Dropout`` drawing its masks from ``generator`` when one is set.
+
+    The engine's nets set it to the fit's own generator while they train
+    (:class:`~sklearn_adv.nn.BaseNet`), so that fits running in threads side
+    by side do not draw from torch's global generator, and each gives what it
+    gives alone. Without a generator it is ``torch.nn.Dropout``; with one, the
+    same masks as ``torch.nn.Dropout`` from a global generator in that state.
+    """
+
+    generator = None
+
+    def forward(self, input):
+        if not (self.training and self.p > 0 and self.generator is not None):
+            return super().forward(input)
+        if self.p == 1:
+            return input * 0.0
+        mask = torch.empty_like(input).bernoulli_(1 - self.p, generator=self.generator).div_(1 - self.p)
+        return input * mask

@@ -9,14 +9,17 @@ plain network classifier uses it as it is, with a main module returning
 ``(logits, features)`` and a criterion returning one loss per row.
 """
 
+import inspect
 import io
 
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.utils import get_map_location
+from torch.utils.data import DataLoader
 
 from sklearn_adv.nn.callbacks import DivergenceGuard, TrainingProgress
+from sklearn_adv.nn.layers import Dropout
 
 __all__ = ["BaseNet"]
 
@@ -81,6 +84,40 @@ class BaseNet(NeuralNet):
         weight = y_true.get("target_weight") if isinstance(y_true, dict) else None
         losses = self.criterion_(output, target.to(self.device))
         return weighted_mean(losses, None if weight is None else weight.to(self.device))
+
+    # -- the fit's own random generator ----------------------------------------
+
+    #: The torch generator training draws from (batches, dropout masks, noise):
+    #: set by the estimator for one fit (see NetworkEstimator._fit_net), None
+    #: otherwise, when draws come from torch's global generator.
+    generator_ = None
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        dropouts = [m for module in self._training_modules() for m in module.modules() if isinstance(m, Dropout)]
+        for dropout in dropouts:
+            dropout.generator = self.generator_
+        try:
+            return super().partial_fit(X, y, classes=classes, **fit_params)
+        finally:
+            for dropout in dropouts:
+                dropout.generator = None  # a module holds no generator past its fit (nor pickles one)
+
+    def _training_modules(self):
+        """The net's built modules (``module_``, ``adversary_``, ...), by the names skorch registered."""
+        modules = (getattr(self, name + "_", None) for name in self._modules)
+        return [module for module in modules if isinstance(module, torch.nn.Module)]
+
+    def get_iterator(self, dataset, training=False):
+        """skorch's iterator, drawing its shuffles from the fit's own generator where the iterator takes one."""
+        iterator = self.iterator_train if training else self.iterator_valid
+        if not (training and self.generator_ is not None and _takes_generator(iterator)):
+            return super().get_iterator(dataset, training=training)
+        original = self.iterator_train
+        try:
+            self.iterator_train = _with_generator(original, self.generator_)
+            return super().get_iterator(dataset, training=training)
+        finally:
+            self.iterator_train = original
 
     def register_once(self, name, attr):
         """Register a module or optimizer of a known prefix with skorch, once.
@@ -163,3 +200,19 @@ class _SavedTensors:
 
     def __init__(self, data):
         self.data = data
+
+
+def _takes_generator(iterator):
+    if iterator is DataLoader or (isinstance(iterator, type) and issubclass(iterator, DataLoader)):
+        return True
+    try:
+        return "generator" in inspect.signature(iterator).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _with_generator(iterator, generator):
+    def make(dataset, **kwargs):
+        return iterator(dataset, generator=generator, **kwargs)
+
+    return make

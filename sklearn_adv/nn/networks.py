@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from sklearn_adv import plugins
+from sklearn_adv.nn.layers import Dropout
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -76,7 +77,7 @@ class MLP(nn.Module):
                 layers.append(nn.BatchNorm1d(width))
             layers.append(make_activation(activation))
             if dropout:
-                layers.append(nn.Dropout(dropout))
+                layers.append(Dropout(dropout))
             in_features = width
         if out_features is not None:
             layers.append(nn.Linear(in_features, out_features))
@@ -132,7 +133,7 @@ class ConvNet(nn.Module):
             in_channels = out_channels
         layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
         if dropout:
-            layers.append(nn.Dropout(dropout))
+            layers.append(Dropout(dropout))
         if out_features is not None:
             layers.append(nn.Linear(in_channels, out_features))
         self.out_features = in_channels if out_features is None else out_features

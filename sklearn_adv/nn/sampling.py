@@ -93,7 +93,7 @@ class _Stream:
         return np.concatenate(parts)
 
 
-def balanced_loader(dataset, batch_size, groups, shuffle=True, **kwargs):
+def balanced_loader(dataset, batch_size, groups, shuffle=True, generator=None, **kwargs):
     """A DataLoader over ``dataset`` drawing :class:`BalancedBatchSampler` batches.
 
     Meant as a skorch ``iterator_train``: pass the groups as
@@ -106,32 +106,38 @@ def balanced_loader(dataset, batch_size, groups, shuffle=True, **kwargs):
     batch_size : int
     groups : array-like of shape (len(dataset),)
     shuffle : bool, default=True
+    generator : torch.Generator or None, default=None
+        Source of the batches' randomness (the fit's own, passed by
+        :class:`~sklearn_adv.nn.BaseNet`); None draws from torch's global one.
     **kwargs
         Passed to :class:`torch.utils.data.DataLoader` (``num_workers``, ...).
     """
     if len(groups) != len(dataset):
         raise ValueError(f"groups has {len(groups)} entries but the dataset has {len(dataset)} rows.")
-    sampler = BalancedBatchSampler(groups, batch_size, shuffle=shuffle)
-    return DataLoader(dataset, sampler=sampler, batch_size=None, **kwargs)
+    sampler = BalancedBatchSampler(groups, batch_size, shuffle=shuffle, generator=generator)
+    # The loader draws a seed of its own at every epoch: from the same generator.
+    return DataLoader(dataset, sampler=sampler, batch_size=None, generator=generator, **kwargs)
 
 
-def batched_loader(dataset, batch_size, shuffle=False, **kwargs):
+def batched_loader(dataset, batch_size, shuffle=False, generator=None, **kwargs):
     """Batches of rows, each fetched whole: one ``dataset[indices]`` call, or a slice.
 
     A drop-in skorch ``iterator_valid`` (or ``iterator_train``) for datasets
     that accept an array of indices, such as skorch's ``Dataset``. A
     :class:`RowsDataset` with no loader options is walked in contiguous
     slices instead (of the rows shuffled once per epoch when ``shuffle``):
-    the same batches without a gather per batch.
+    the same batches without a gather per batch. Shuffled orders are drawn
+    from ``generator`` (the fit's own, passed by :class:`~sklearn_adv.nn.BaseNet`),
+    or from torch's global generator when it is None.
     """
     if isinstance(dataset, RowsDataset) and not kwargs:
-        return _SlicedEpochs(dataset, max(int(batch_size), 1), shuffle)
+        return _SlicedEpochs(dataset, max(int(batch_size), 1), shuffle, generator)
     if shuffle:
-        base = torch.utils.data.RandomSampler(dataset)
+        base = torch.utils.data.RandomSampler(dataset, generator=generator)
     else:
         base = SequentialSampler(dataset)
     sampler = BatchSampler(base, batch_size=max(int(batch_size), 1), drop_last=False)
-    return DataLoader(dataset, sampler=_AsArrays(sampler), batch_size=None, **kwargs)
+    return DataLoader(dataset, sampler=_AsArrays(sampler), batch_size=None, generator=generator, **kwargs)
 
 
 class _AsArrays(Sampler):
@@ -151,18 +157,20 @@ class _AsArrays(Sampler):
 class _SlicedEpochs:
     """Batches of a :class:`RowsDataset` as slices: one gather per epoch when shuffled, none otherwise.
 
-    The order is drawn from torch's global generator, as a shuffling
-    ``DataLoader`` does, so that a seeded fit stays reproducible.
+    The order is drawn from ``generator``, or from torch's global generator
+    when it is None, as a shuffling ``DataLoader`` does, so that a seeded fit
+    stays reproducible.
     """
 
-    def __init__(self, dataset, batch_size, shuffle):
-        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
+    def __init__(self, dataset, batch_size, shuffle, generator=None):
+        self.dataset, self.batch_size, self.shuffle, self.generator = dataset, batch_size, shuffle, generator
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
-        data = self.dataset[torch.randperm(len(self.dataset))] if self.shuffle else self.dataset[slice(None)]
+        order = torch.randperm(len(self.dataset), generator=self.generator) if self.shuffle else slice(None)
+        data = self.dataset[order]
         X, y = data
         for start in range(0, len(X), self.batch_size):
             rows = slice(start, start + self.batch_size)

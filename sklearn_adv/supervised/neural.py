@@ -179,22 +179,24 @@ class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
         rng = self._fit_random_state()
         train_rows, valid_rows = self._validation_rows(np.arange(len(X_net)), targets["target"], rng)
         train, valid = self._row_datasets(X_net, targets, train_rows, valid_rows)
-        split_params, stopping = self._early_stopping_params(valid)
-        with self._torch_seed(rng):
-            encoder = self._build_role("encoder", in_shape, None)
-            self._n_features_out = feature_size(encoder, in_shape)
-            head = self._build_role("head", (self._n_features_out,), len(self.classes_))
-            net = BaseNet(
-                EncoderHead(encoder, head),
-                criterion=nn.CrossEntropyLoss(reduction="none"),  # one loss per row, for the weights
-                iterator_train=batched_loader,
-                iterator_train__shuffle=True,
-                iterator_valid=batched_loader,
-                **split_params,
-                **self._net_params(device, callbacks=stopping),
-            )
-            self._fit_net(net, train, None)
+        self._fit_net(lambda: self._build_net(in_shape, device, valid), train, None, rng)
+        self._n_features_out = feature_size(self.net_.module_.encoder, in_shape)
         return self
+
+    def _build_net(self, in_shape, device, valid_dataset):
+        """The skorch net: the encoder and a linear head, trained by a weighted cross-entropy."""
+        encoder = self._build_role("encoder", in_shape, None)
+        head = self._build_role("head", (feature_size(encoder, in_shape),), len(self.classes_))
+        split_params, stopping = self._early_stopping_params(valid_dataset)
+        return BaseNet(
+            EncoderHead(encoder, head),
+            criterion=nn.CrossEntropyLoss(reduction="none"),  # one loss per row, for the weights
+            iterator_train=batched_loader,
+            iterator_train__shuffle=True,
+            iterator_valid=batched_loader,
+            **split_params,
+            **self._net_params(device, callbacks=stopping),
+        )
 
     def _network_input(self, X):
         return self._network_rows(X, reset=False, image_shape=self.image_shape)[0]

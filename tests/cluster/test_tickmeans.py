@@ -454,7 +454,7 @@ def test_prototypes_that_win_too_few_samples_are_reseeded_from_the_busiest():
             return ((X[:, None, :] - self.centres[None]) ** 2).sum(-1)
 
         @torch.no_grad()
-        def reseed(self, dst, src):
+        def reseed(self, dst, src, generator=None):
             self.centres[dst] = self.centres[src] + 0.01
 
     X = np.r_[np.zeros(20), np.full(20, 3.0)].astype("float32")[:, None]
