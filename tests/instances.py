@@ -13,7 +13,7 @@ from sklearn.utils import check_array
 QUICK_PARAMS = {
     "MixupTransformer": {"random_state": 0},
     "GANAugmenter": {
-        "epochs": 1,
+        "max_epochs": 1,
         "batch_size": 256,
         "noise_dim": 4,
         "pac": 2,

@@ -97,12 +97,15 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
 
     # -- roles ----------------------------------------------------------------
 
-    def _build_role(self, role, in_shape, out_features):
+    def _build_role(self, role, in_shape, out_features, kind=None):
         """The network of ``role`` for inputs of ``in_shape``, from the hyperparameter of that name.
 
-        ``None`` (or the name of the default kind, ``"mlp"`` or ``"convnet"``)
-        builds the default for the data, with this estimator's defaults for
-        the role overridden key by key by ``role__param`` hyperparameters. A
+        ``None`` (or the name of a kind in the role's defaults) builds the
+        default for the data, with this estimator's defaults for the role
+        overridden key by key by ``role__param`` hyperparameters. The default
+        kind is ``kind`` when given (a registered network name, such as a
+        GAN's ``"dcgan_generator"``, whose input is noise whatever the data),
+        else ``"convnet"`` for images and ``"mlp"`` for rows. A
         name is looked up in the ``network`` plugin registry, a class is
         called as ``cls(in_shape, out_features, **role_params)``, and an
         instance is copied first, as scikit-learn clones estimators: the
@@ -113,7 +116,7 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         defaults = self._roles.get(role, {})
         params = self.role_params(role)
         if spec is None or (isinstance(spec, str) and spec in defaults):
-            spec = spec or ("convnet" if len(in_shape) == 3 else "mlp")
+            spec = spec or kind or ("convnet" if len(in_shape) == 3 else "mlp")
             params = {**defaults.get(spec, {}), **params}
         elif isinstance(spec, nn.Module):
             spec = copy.deepcopy(spec)

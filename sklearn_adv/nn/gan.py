@@ -1,10 +1,10 @@
 """Conditional GAN training on skorch: a generator against a discriminator, in alternating steps.
 
-:class:`GANNet` is the engine of :class:`~sklearn_adv.GANAugmenter`: a
-skorch ``NeuralNet`` whose ``module`` is the generator and whose
-``train_step`` alternates ``discriminator_steps`` steps of the discriminator
-with one step of the generator, as :class:`~sklearn_adv.nn.AdversarialNet`
-alternates an adversary with its main module. The adversarial loss is a
+:class:`GANNet` is the engine of :class:`~sklearn_adv.GANAugmenter`: the
+engine's :class:`~sklearn_adv.nn.AdversarialNet` whose main ``module`` is the
+generator and whose ``adversary`` is the discriminator, its ``train_step``
+alternating ``adversary_steps`` steps of the discriminator with one step of
+the generator. The adversarial loss is a
 ``gan_loss`` plugin (see :mod:`sklearn_adv.augmentation.gan_losses`).
 
 Conditioning, as the conditional GANs of tables and images do it:
@@ -32,7 +32,6 @@ import math
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from torch import nn
@@ -40,8 +39,9 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, Sampler
 
 from sklearn_adv import plugins
-from sklearn_adv.nn.callbacks import DivergenceGuard, TrainingProgress
-from sklearn_adv.nn.networks import make_activation, output_size
+from sklearn_adv.nn.adversarial import AdversarialNet
+from sklearn_adv.nn.net import BaseNet
+from sklearn_adv.nn.networks import make_activation
 
 __all__ = [
     "ConditionalDiscriminator",
@@ -308,25 +308,27 @@ def apply_spectral_norm(module):
     return module
 
 
-def feature_size(module, in_shape):
-    """``module.out_features`` when it has it, else measured on a zero input."""
-    size = getattr(module, "out_features", None)
-    return int(size) if size is not None else output_size(module, in_shape)
-
-
 # -- the net -----------------------------------------------------------------
 
+# The adversarial net's scores, which the GAN's replace.
+_ADVERSARIAL_SCORES = ("main_loss", "adversary_loss", "adversary_accuracy")
 
-class GANNet(NeuralNet):
-    """A skorch ``NeuralNet`` training a conditional generator against a discriminator.
+
+class GANNet(AdversarialNet):
+    """The engine's adversarial net training a conditional generator against a discriminator, its adversary.
+
+    An :class:`~sklearn_adv.nn.AdversarialNet` in alternating training: the
+    main ``module`` is the generator, the ``adversary`` is the
+    discriminator, and ``optimizer`` and ``adversary_optimizer`` are theirs.
+    One ``gan_loss`` (``criterion``) gives both players' losses.
 
     Parameters
     ----------
     module : nn.Module class or instance
         The generator: ``forward(z, cond)`` returns fake rows (or images).
-    discriminator : nn.Module class or instance
-        A :class:`ConditionalDiscriminator` (or any module with its
-        ``forward(x, cond) -> (realness, class_logits)`` and ``pac``).
+    adversary : nn.Module class or instance
+        The discriminator: a :class:`ConditionalDiscriminator` (or any module
+        with its ``forward(x, cond) -> (realness, class_logits)`` and ``pac``).
     criterion : gan_loss plugin class or instance
         Gives ``discriminator_loss(real_realness, fake_realness, real=,
         fake=, discriminate=)`` and ``generator_loss(fake_realness)``.
@@ -335,67 +337,72 @@ class GANNet(NeuralNet):
         Number of classes of the label the GAN is conditioned on (0: none).
     cond_spans : list of (start, stop), default=()
         One-hot blocks of the categorical columns in the encoded rows.
-    discriminator_steps : int, default=1
     auxiliary_weight : float, default=1.0
         Weight of the AC-GAN class terms.
     cond_weight : float, default=1.0
         Weight of the generator's cross-entropy to its column condition.
-    discriminator_optimizer : optimizer class or None, default=None
-        ``None`` uses ``optimizer``. When it is the same class as
-        ``optimizer``, the discriminator's optimizer takes the generator's
+    adversary_steps : int, default=1
+        Discriminator steps per generator step.
+    adversary_optimizer : optimizer class or None, default=None
+        The discriminator's optimizer; ``None`` uses ``optimizer``. When it
+        is the same class as ``optimizer``, it takes the generator's
         settings (``lr``, ``optimizer__*``) except those given as
-        ``discriminator_optimizer__<param>``; another class takes only
-        ``lr`` and its own ``discriminator_optimizer__*``.
+        ``adversary_optimizer__<param>``; another class takes only ``lr``
+        and its own ``adversary_optimizer__*``.
+    adversary_weight : float, default=1.0
+        Weight of the generator's adversarial loss, following
+        ``adversary_schedule`` as in :class:`~sklearn_adv.nn.AdversarialNet`.
     **kwargs
-        Everything :class:`skorch.NeuralNet` takes.
+        Everything :class:`skorch.NeuralNet` takes, and ``adversary_schedule``.
 
     Attributes
     ----------
-    module_, discriminator_ : nn.Module
+    module_, adversary_ : nn.Module
         Both registered with skorch: they follow ``device`` and a net
         trained on a GPU unpickles on a CPU-only machine.
-    optimizer_, discriminator_optimizer_ : torch optimizers
+    discriminator_ : nn.Module
+        ``adversary_``, under the GAN's name.
+    optimizer_, adversary_optimizer_ : torch optimizers
+    discriminator_optimizer_ : torch optimizer
+        ``adversary_optimizer_``, under the GAN's name.
     history : skorch History
         Per epoch: ``train_loss`` (the generator's loss as optimised),
         ``generator_loss``, ``discriminator_loss`` and, when conditioned on
         a label, ``auxiliary_accuracy`` (the auxiliary head on real rows).
     """
 
-    prefixes_ = NeuralNet.prefixes_ + ["discriminator", "discriminator_optimizer"]
-
     def __init__(
         self,
         module,
-        discriminator,
+        adversary,
         *args,
         criterion,
         noise_dim=64,
         n_classes=0,
         cond_spans=(),
-        discriminator_steps=1,
         auxiliary_weight=1.0,
         cond_weight=1.0,
-        discriminator_optimizer=None,
         **kwargs,
     ):
         kwargs.setdefault("train_split", None)
         kwargs.setdefault("iterator_train", weighted_row_loader)
-        super().__init__(module, *args, criterion=criterion, **kwargs)
-        self.discriminator = discriminator
+        # The players take turns, and the gan_loss is both players' criterion.
+        kwargs.setdefault("training", "alternating")
+        kwargs.setdefault("adversary_criterion", None)
+        super().__init__(module, adversary, *args, criterion=criterion, **kwargs)
         self.noise_dim = noise_dim
         self.n_classes = n_classes
         self.cond_spans = cond_spans
-        self.discriminator_steps = discriminator_steps
         self.auxiliary_weight = auxiliary_weight
         self.cond_weight = cond_weight
-        self.discriminator_optimizer = discriminator_optimizer
 
     @property
     def _default_callbacks(self):
-        callbacks = [
-            ("training_progress", TrainingProgress()),
-            ("divergence_guard", DivergenceGuard()),
-            *super()._default_callbacks[:-1],
+        # The GAN's scores in place of the adversarial net's (main and adversary loss and accuracy).
+        *callbacks, print_log = [
+            (name, callback) for name, callback in super()._default_callbacks if name not in _ADVERSARIAL_SCORES
+        ]
+        callbacks += [
             ("generator_loss", PassthroughScoring(name="generator_loss", on_train=True)),
             ("discriminator_loss", PassthroughScoring(name="discriminator_loss", on_train=True, lower_is_better=None)),
         ]
@@ -403,40 +410,47 @@ class GANNet(NeuralNet):
             callbacks.append(
                 ("auxiliary_accuracy", PassthroughScoring(name="auxiliary_accuracy", on_train=True, lower_is_better=None))
             )
-        return callbacks + [super()._default_callbacks[-1]]
+        return [*callbacks, print_log]
+
+    @property
+    def discriminator_(self):
+        """The discriminator: ``adversary_``, under the GAN's name."""
+        return self.adversary_
+
+    @property
+    def discriminator_optimizer_(self):
+        """The discriminator's optimizer: ``adversary_optimizer_``, under the GAN's name."""
+        return self.adversary_optimizer_
 
     # -- initialisation -------------------------------------------------
 
     def initialize_module(self):
-        super().initialize_module()
-        discriminator = self.initialized_instance(self.discriminator, self.get_params_for("discriminator"))
-        self.discriminator_ = discriminator
-        # "discriminator" is a known prefix, so skorch does not register the
-        # module by itself: register it, so that it follows the net's device
-        # and unpickles onto the CPU (cuda_dependent_attributes_).
-        self._register_once("discriminator_", discriminator)
-        return self
+        if self.training != "alternating":
+            raise ValueError(f"A GANNet trains its players in turns: training must be 'alternating', got {self.training!r}.")
+        return super().initialize_module()
+
+    def initialize_criterion(self):
+        # The gan_loss gives the discriminator's loss too: the adversary has no criterion of its own to build.
+        return BaseNet.initialize_criterion(self)
 
     def initialize_optimizer(self, *_, **__):
         args, kwargs = self.get_params_for_optimizer("optimizer", self.module_.named_parameters())
         self.optimizer_ = self.optimizer(*args, **kwargs)
-        d_args, d_kwargs = self.get_params_for_optimizer(
-            "discriminator_optimizer", self.discriminator_.named_parameters()
-        )
-        d_class = self.discriminator_optimizer or self.optimizer
+        d_args, d_kwargs = self.get_params_for_optimizer("adversary_optimizer", self.adversary_.named_parameters())
+        d_class = self.adversary_optimizer or self.optimizer
         if d_class is self.optimizer:
             # The same optimizer: the generator's settings (optimizer__*, lr)
-            # unless discriminator_optimizer__* says otherwise.
+            # unless adversary_optimizer__* says otherwise.
             shared = {k: v for k, v in kwargs.items() if k != "param_groups"}
-            d_kwargs = {**shared, **self.get_params_for("discriminator_optimizer")}
+            d_kwargs = {**shared, **self.get_params_for("adversary_optimizer")}
             d_kwargs.pop("param_groups", None)
-        self.discriminator_optimizer_ = d_class(*d_args, **d_kwargs)
-        self._register_once("discriminator_optimizer_", self.discriminator_optimizer_)
+        self.adversary_optimizer_ = d_class(*d_args, **d_kwargs)
+        self.register_once("adversary_optimizer_", self.adversary_optimizer_)
         return self
 
-    def _register_once(self, name, attr):
-        if name not in self.cuda_dependent_attributes_:
-            self._register_attribute(name, attr, prefixes=False)
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        # Trained, the players serve inference: batch norm on its running statistics, no dropout.
+        self._set_training(False)
 
     # -- conditions -------------------------------------------------------
 
@@ -478,7 +492,11 @@ class GANNet(NeuralNet):
         return torch.randn(n, self.noise_dim, device=self.device)
 
     def generate(self, n, label=None, column_cond=None):
-        """Fake rows for ``n`` noise draws, conditioned on class codes ``label`` and column conditions."""
+        """Fake rows for ``n`` noise draws, conditioned on class codes ``label`` and column conditions.
+
+        In evaluation mode (batch norm on its running statistics), as after training.
+        """
+        self._set_training(False)
         z = self.noise(n)
         return self.module_(z, self.generator_input(self.label_condition(label), column_cond))
 
@@ -501,6 +519,11 @@ class GANNet(NeuralNet):
             return self.module_(z, cond, return_raw=True)
         return self.module_(z, cond), None
 
+    def realness(self, x, cond=None):
+        """The discriminator's realness of the packs of rows (or images) ``x``, in evaluation mode."""
+        self._set_training(False)
+        return self.adversary_(x, cond)[0]
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The generator's adversarial loss on ``y_pred``, the discriminator's realness of fakes."""
         return self.criterion_.generator_loss(y_pred)
@@ -510,6 +533,7 @@ class GANNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         self._set_training(True)
         Xi, _ = unpack_data(batch)
+        self.adversary_weight_ = self.current_adversary_weight()
         real = Xi["real"].to(self.device)
         label = Xi["label"].to(self.device) if "label" in Xi else None
         weights = Xi["cond_weights"].to(self.device) if "cond_weights" in Xi else None
@@ -519,37 +543,37 @@ class GANNet(NeuralNet):
         gen_input_cond = self.generator_input(label_cond, column_cond)
 
         def discriminate(x):
-            return self.discriminator_(x, column_cond)[0]
+            return self.adversary_(x, column_cond)[0]
 
         # One batch of fakes serves the first discriminator step (detached) and
         # the generator step; further discriminator steps draw fresh ones.
         fake, raw = self._generate_for_training(self.noise(n), gen_input_cond)
-        for step in range(self.discriminator_steps):
+        for step in range(self.adversary_steps):
             if step == 0:
                 fake_d = fake.detach()
             else:
                 with torch.no_grad():
                     fake_d = self.module_(self.noise(n), gen_input_cond)
-            self.discriminator_optimizer_.zero_grad()
-            real_realness, real_logits = self.discriminator_(real, column_cond)
-            fake_realness, _ = self.discriminator_(fake_d, column_cond)
+            self.adversary_optimizer_.zero_grad()
+            real_realness, real_logits = self.adversary_(real, column_cond)
+            fake_realness, _ = self.adversary_(fake_d, column_cond)
             d_loss = self.criterion_.discriminator_loss(
                 real_realness, fake_realness, real=real, fake=fake_d, discriminate=discriminate
             )
             if real_logits is not None and label is not None and self.auxiliary_weight:
                 d_loss = d_loss + self.auxiliary_weight * F.cross_entropy(real_logits, label.long())
             d_loss.backward()
-            self.discriminator_optimizer_.step()
+            self.adversary_optimizer_.step()
 
         self.optimizer_.zero_grad()
-        fake_realness, fake_logits = self.discriminator_(fake, column_cond)
+        fake_realness, fake_logits = self.adversary_(fake, column_cond)
         g_adv = self.get_loss(fake_realness, None, X=Xi, training=True)
-        g_loss = g_adv + self._condition_loss(fake, raw, column_cond, column)
+        g_loss = self.adversary_weight_ * g_adv + self._condition_loss(fake, raw, column_cond, column)
         if fake_logits is not None and label is not None and self.auxiliary_weight:
             g_loss = g_loss + self.auxiliary_weight * F.cross_entropy(fake_logits, label.long())
         g_loss.backward()
         self.optimizer_.step()
-        self.discriminator_optimizer_.zero_grad()  # drop the gradients the generator step left there
+        self.adversary_optimizer_.zero_grad()  # drop the gradients the generator step left there
 
         self.history.record_batch("generator_loss", g_adv.item())
         self.history.record_batch("discriminator_loss", d_loss.item())
