@@ -15,7 +15,7 @@ from sklearn_adv import GANAugmenter, plugins
 from sklearn_adv.augmentation.gan import _training_by_sampling
 from sklearn_adv.augmentation.gan_losses import gradient_penalty
 from sklearn_adv.nn import AdversarialNet
-from sklearn_adv.nn.gan import ConditionalDiscriminator, DCGANGenerator, GANNet, weighted_row_loader
+from sklearn_adv.nn.gan import ConditionalDiscriminator, DCGANDiscriminator, DCGANGenerator, GANNet, weighted_row_loader
 from sklearn_adv.pipeline import make_pipeline
 
 TINY = dict(
@@ -335,6 +335,18 @@ def _images(n=48):
     images = rng.uniform(0, 4, size=(n, 8, 8))
     images[y == 1, :, :4] += 10  # class 1 is bright on the left
     return images, y
+
+
+def test_a_network_given_as_an_instance_is_copied_not_trained_in_place():
+    images, y = _images()
+    body = DCGANDiscriminator((1, 8, 8), None, channels=(4, 8))
+    before = {key: value.clone() for key, value in body.state_dict().items()}
+    gan = GANAugmenter(
+        max_epochs=1, batch_size=16, noise_dim=8, generator__channels=(8, 4), discriminator=body, random_state=0
+    ).fit(images, y)
+    assert gan.net_.discriminator_.body is not body
+    assert all(torch.equal(value, before[key]) for key, value in body.state_dict().items())
+    assert not all(torch.equal(value, before[key]) for key, value in gan.net_.discriminator_.body.state_dict().items())
 
 
 @pytest.mark.parametrize("layout", ["hw", "chw", "flat"])
