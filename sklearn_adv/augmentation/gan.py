@@ -222,6 +222,10 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         },
     }
 
+    # The multi-tensor Adam: the fused kernel's other rounding, amplified
+    # by the adversarial game, would give other samples for a random_state.
+    _fused_adam = False
+
     _parameter_constraints = {
         **NetworkEstimator.shared_parameter_constraints,
         "sampling_strategy": [Interval(Real, 0, 1, closed="right"), Interval(Integral, 0, None, closed="left"),

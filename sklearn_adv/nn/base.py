@@ -78,6 +78,12 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
 
     _roles = {}
 
+    # Whether "adam" uses the fused kernel where torch has it. It rounds
+    # differently, in the last bits, from torch's default (multi-tensor)
+    # kernel; an estimator whose training amplifies those bits (a GAN) sets
+    # this False to keep its results.
+    _fused_adam = True
+
     shared_parameter_constraints = {
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -147,7 +153,7 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         networks the per-tensor loop that torch runs by default costs more
         than the forward and backward passes. Adam's fused kernel is faster
         still than the multi-tensor one (it rounds differently, in the last
-        bits); SGD has no fused CPU kernel and uses momentum 0.9, as in the
+        bits; ``_fused_adam = False`` keeps the multi-tensor one); SGD has no fused CPU kernel and uses momentum 0.9, as in the
         papers. A class is used as given.
         """
         if not isinstance(self.optimizer, str):
@@ -155,7 +161,7 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         params = {prefix: OPTIMIZERS[self.optimizer]}
         if self.optimizer == "sgd":
             params[f"{prefix}__momentum"] = 0.9
-        options = fused_adam_options(device) if self.optimizer == "adam" else {}
+        options = fused_adam_options(device) if self.optimizer == "adam" and self._fused_adam else {}
         for key, value in (options or {"foreach": True}).items():
             params[f"{prefix}__{key}"] = value
         return params
