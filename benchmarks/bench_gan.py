@@ -151,7 +151,7 @@ def ctgan_rows(model, labels, seed):
 
 def fit_ours(X, y, budget, seed, max_epochs=300):
     start = [0.0]
-    gan = GANAugmenter(epochs=max_epochs, batch_size=500, random_state=seed, callbacks=[TimeBudget(budget, start)])
+    gan = GANAugmenter(max_epochs=max_epochs, batch_size=500, random_state=seed, callbacks=[TimeBudget(budget, start)])
     start[0] = time.perf_counter()
     gan.fit(X, y)
     total = time.perf_counter() - start[0]
@@ -316,7 +316,7 @@ def run_images(quick, seeds):
     epochs = 5 if quick else 30
     say(f"(b) digits: {len(X_train)} training, {len(X_test)} test images (8x8, values 0-16); conditional DCGAN, AC-GAN loss")
     start = time.perf_counter()
-    gan = GANAugmenter(epochs=epochs, batch_size=64, random_state=0).fit(X_train, y_train)
+    gan = GANAugmenter(max_epochs=epochs, batch_size=64, random_state=0).fit(X_train, y_train)
     fit_s = time.perf_counter() - start
     syn, syn_y = gan.sample(len(X_train), y=y_train, random_state=0)
 
@@ -340,7 +340,7 @@ def run_images(quick, seeds):
     with_gan, without = [], []
     for seed in seeds:
         X_small, _, y_small, _ = train_test_split(X_train, y_train, train_size=n_small, stratify=y_train, random_state=seed)
-        small_gan = GANAugmenter(epochs=8 if quick else 120, batch_size=64, random_state=seed).fit(X_small, y_small)
+        small_gan = GANAugmenter(max_epochs=8 if quick else 120, batch_size=64, random_state=seed).fit(X_small, y_small)
         extra, extra_y = small_gan.sample(1000, y=np.arange(1000) % 10, random_state=seed)
         without.append(accuracy(X_small, y_small))
         with_gan.append(accuracy(np.concatenate([X_small, extra]), np.r_[y_small, extra_y]))

@@ -169,7 +169,7 @@ def gan_part(args):
     aucs = {}
     for epochs in args.gan_epochs:
         start = time.perf_counter()
-        gan = GANAugmenter(epochs=epochs, batch_size=args.gan_batch_size, random_state=args.seed).fit(members, y[:n])
+        gan = GANAugmenter(max_epochs=epochs, batch_size=args.gan_batch_size, random_state=args.seed).fit(members, y[:n])
         fit_seconds = time.perf_counter() - start
         for attack in ["discriminator", "detector", "distance"]:
             start = time.perf_counter()

@@ -30,7 +30,7 @@ X, y = load_digits(return_X_y=True)
 images = X.reshape(-1, 8, 8)
 X_train, X_test, y_train, y_test = train_test_split(images, y, test_size=0.3, stratify=y, random_state=0)
 
-gan = GANAugmenter(epochs=20, batch_size=64, random_state=0)
+gan = GANAugmenter(max_epochs=20, batch_size=64, random_state=0)
 gan.fit(X_train, y_train)
 
 # %%

@@ -34,7 +34,7 @@ rows = np.random.RandomState(0).choice(len(X), 3000, replace=False)
 X_train, y_train = X.iloc[rows].reset_index(drop=True), y.iloc[rows].to_numpy()
 X_holdout, y_holdout = X_test.iloc[:3000].reset_index(drop=True), y_test.iloc[:3000].to_numpy()
 
-gan = GANAugmenter(epochs=40, batch_size=500, random_state=0)
+gan = GANAugmenter(max_epochs=40, batch_size=500, random_state=0)
 gan.fit(X_train, y_train)
 synthetic, y_synthetic = gan.sample(3000, random_state=0)
 synthetic.head()

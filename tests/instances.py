@@ -13,7 +13,7 @@ from sklearn.utils import check_array
 QUICK_PARAMS = {
     "MixupTransformer": {"random_state": 0},
     "GANAugmenter": {
-        "epochs": 1,
+        "max_epochs": 1,
         "batch_size": 256,
         "noise_dim": 4,
         "pac": 2,
@@ -71,7 +71,7 @@ def _membership_auditor():
 
 # Settings under which an estimator trains a network, for the divergence check
 # (its learning rate is then set far too large).
-DIVERGENCE_PARAMS = {"TICKMeans": {"method": "deep", "max_epochs": 3}}
+DIVERGENCE_PARAMS = {"TICKMeans": {"method": "deep", "max_epochs": 3}, "GANAugmenter": {"max_epochs": 5}}
 
 # Zero-argument callables for estimators that need constructor arguments
 # (for example a fitted target model).
@@ -176,8 +176,5 @@ FIT_DATA = {
 
 # Our own checks in test_common.py that do not apply to an estimator, with the reason.
 SKIP_OWN_CHECKS = {
-    "GANAugmenter": {
-        "nan": "missing values in a table are modelled (indicator columns), not rejected",
-        "pickle_carries_no_device": "GANNet is not on the engine's BaseNet yet",
-    },
+    "GANAugmenter": {"nan": "missing values in a table are modelled (indicator columns), not rejected"},
 }

@@ -7,6 +7,7 @@ says how to build a fast instance and which upstream checks fail on purpose.
 import inspect
 import io
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,11 @@ def _fit(estimator, X, y):
     if hasattr(estimator, "fit_resample"):
         return estimator.fit_resample(X, y)
     return estimator.fit(X, y)
+
+
+def _fit_and_return(estimator, X, y):
+    _fit(estimator, X, y)
+    return estimator
 
 
 def _outputs(estimator, X, y):
@@ -175,6 +181,7 @@ CONTRACTS = [
     "pickle_round_trip",
     "pickle_carries_no_device",
     "random_state_reproducible",
+    "threaded_fits_match_sequential",
     "pandas_feature_names",
     "divergence_stops_with_an_error",
 ]
@@ -226,6 +233,18 @@ def test_estimator_contract(estimator, contract):
         diverging = clone(estimator).set_params(lr=1e6, **DIVERGENCE_PARAMS.get(type(estimator).__name__, {}))
         with pytest.raises(FloatingPointError, match=r"diverged.*lr=1e\+06"):
             _fit(diverging, X, y)
+    elif contract == "threaded_fits_match_sequential":
+        # A fit owns its random generators: fits running side by side in threads (joblib's
+        # threading backend, a threaded GridSearchCV) give what each gives alone.
+        if "random_state" not in estimator.get_params():
+            pytest.skip("no random_state parameter")
+        sequential = _outputs(_fit_and_return(clone(estimator).set_params(random_state=3), X, y), X, y)
+        clones = [clone(estimator).set_params(random_state=3) for _ in range(3)]
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            fitted = list(pool.map(lambda est: _fit_and_return(est, X, y), clones))
+        for threaded in fitted:
+            for method, output in _outputs(threaded, X, y).items():
+                np.testing.assert_array_equal(output, sequential[method], err_msg=method)
     elif contract == "pandas_feature_names":
         columns = [f"feature_{i}" for i in range(X.shape[1])]
         frame = pd.DataFrame(X, columns=columns)

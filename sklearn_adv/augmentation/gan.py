@@ -8,45 +8,33 @@ import numpy as np
 import pandas as pd
 import torch
 from imblearn.utils import check_sampling_strategy
-
-# _fit_context (parameter validation once per fit, as scikit-learn's estimators do) has no public equivalent.
-from sklearn.base import BaseEstimator, _fit_context
-
-# The constraint types of _parameter_constraints have no public import path.
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints
 from sklearn.utils.multiclass import type_of_target
-
-# _check_y (y validated on its own, as validate_data does next to X) has no public equivalent.
-from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted, validate_data  # _check_y: no public API
 
 from sklearn_adv import plugins
 from sklearn_adv.augmentation._base import SamplerMixin, stack_like_input
+from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkEstimator, feature_size
 from sklearn_adv.nn.data import as_network_input, check_image_shape
-from sklearn_adv.nn.gan import (
-    ConditionalDiscriminator,
-    ConditionalGenerator,
-    GANNet,
-    SpanActivation,
-    apply_spectral_norm,
-    feature_size,
-)
-from sklearn_adv.nn.networks import build_network
-from sklearn_adv.nn.params import RoleParamsMixin
-from sklearn_adv.nn.utils import resolve_device, seed_from, torch_seed
+from sklearn_adv.nn.gan import ConditionalDiscriminator, ConditionalGenerator, GANNet, SpanActivation, apply_spectral_norm
+from sklearn_adv.nn.utils import seed_from
 from sklearn_adv.preprocessing import TabularEncoder
 
 __all__ = ["GANAugmenter"]
 
 _CLASS_TARGETS = ("binary", "multiclass")
 
-# Defaults of the networks each kind of data gets (a role's own parameters override them).
-_TABLE_GENERATOR = ("mlp", {"hidden_units": (256, 256), "batch_norm": True})
-_TABLE_DISCRIMINATOR = ("mlp", {"hidden_units": (256, 256), "activation": "leaky_relu", "dropout": 0.5})
-_IMAGE_GENERATOR = ("dcgan_generator", {})
-_IMAGE_DISCRIMINATOR = ("dcgan_discriminator", {})
+# The networks' kinds for each kind of data: the generator's input is noise
+# and conditions whatever the data, so the kind is not read from its shape.
+_TABLE_KINDS = {"generator": "mlp", "discriminator": "mlp"}
+_IMAGE_KINDS = {"generator": "dcgan_generator", "discriminator": "dcgan_discriminator"}
+
+# Settings of both players' Adam, as DCGAN and CTGAN train them.
+_ADAM_SETTINGS = {"optimizer__betas": (0.5, 0.9), "optimizer__weight_decay": 1e-6}
 
 
-class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
+class GANAugmenter(SamplerMixin, NetworkEstimator):
     """Synthetic rows or images from a conditional GAN: a generator and an imbalanced-learn sampler.
 
     Tables (a DataFrame, or a 2-d numeric array) are modelled as CTGAN does
@@ -76,7 +64,7 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         of minority to majority size (binary targets), a dict
         ``{class: n_rows_wanted}``, or a callable ``y -> dict``. A plain int
         adds that many rows in the proportions of the classes.
-    epochs : int, default=100
+    max_epochs : int, default=100
         Passes over the data (``ceil(n_rows / batch_size)`` steps each).
     batch_size : int, default=500
         Rows per step; rounded down to a multiple of ``pac``.
@@ -92,9 +80,12 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         tables and 1 for images.
     discriminator_steps : int, default=1
         Discriminator steps per generator step.
-    learning_rate : float, default=2e-4
-        Of both Adam optimizers (the generator's and the discriminator's:
-        betas 0.5, 0.9; weight decay 1e-6).
+    lr : float, default=2e-4
+        Learning rate of both optimizers, the generator's and the discriminator's.
+    optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
+        Of both players. ``"adam"`` has betas (0.5, 0.9) and weight decay
+        1e-6, as DCGAN and CTGAN train; ``"sgd"`` has momentum 0.9; a class
+        is given ``lr`` only.
     spectral_norm : bool, default=False
         Spectral normalisation (Miyato et al. 2018) of the discriminator's
         linear and convolution layers.
@@ -207,7 +198,7 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
     >>> X = pd.DataFrame({"age": rng.randint(18, 80, 60),
     ...                   "job": pd.Categorical(rng.choice(["a", "b", "c"], 60))})
     >>> y = np.r_[np.zeros(45, int), np.ones(15, int)]
-    >>> gan = GANAugmenter(epochs=2, batch_size=30, random_state=0,
+    >>> gan = GANAugmenter(max_epochs=2, batch_size=30, random_state=0,
     ...                    generator__hidden_units=(16,), discriminator__hidden_units=(16,))
     >>> X_res, y_res = gan.fit_resample(X, y)
     >>> len(X_res), np.bincount(y_res).tolist()
@@ -219,44 +210,52 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
     ((5, 2), [1, 1, 1, 1, 1])
     """
 
-    _roles = ("generator", "discriminator")
+    # Defaults of the networks built when a role is None (or names the
+    # default kind): an MLP for tables, DCGAN networks for images;
+    # role__param hyperparameters override them key by key.
+    _roles = {
+        "generator": {"mlp": {"hidden_units": (256, 256), "batch_norm": True}, "dcgan_generator": {}},
+        "discriminator": {
+            "mlp": {"hidden_units": (256, 256), "activation": "leaky_relu", "dropout": 0.5},
+            "dcgan_discriminator": {},
+        },
+    }
+
+    # The multi-tensor Adam: the fused kernel's other rounding, amplified
+    # by the adversarial game, would give other samples for a random_state.
+    _fused_adam = False
 
     _parameter_constraints = {
+        **NetworkEstimator.shared_parameter_constraints,
         "sampling_strategy": [Interval(Real, 0, 1, closed="right"), Interval(Integral, 0, None, closed="left"),
                               StrOptions({"auto", "minority", "not minority", "not majority", "all"}), dict, callable],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
         "noise_dim": [Interval(Integral, 1, None, closed="left")],
         "loss": "no_validation",
         "pac": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "discriminator_steps": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "spectral_norm": ["boolean"],
         "auxiliary_weight": [Interval(Real, 0, None, closed="left")],
         "cond_weight": [Interval(Real, 0, None, closed="left")],
-        "generator": "no_validation",
-        "discriminator": "no_validation",
+        "generator": ROLE_CONSTRAINT,
+        "discriminator": ROLE_CONSTRAINT,
         "categorical_features": ["array-like", StrOptions({"auto"}), None],
         "numeric": [StrOptions({"mode_specific", "standard"})],
         "n_modes": [Interval(Integral, 1, None, closed="left")],
         "image_shape": [tuple, list, None],
-        "callbacks": [list, None],
-        "device": "no_validation",
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
         self,
         sampling_strategy="auto",
         *,
-        epochs=100,
+        max_epochs=100,
         batch_size=500,
         noise_dim=128,
         loss="bce",
         pac="auto",
         discriminator_steps=1,
-        learning_rate=2e-4,
+        lr=2e-4,
+        optimizer="adam",
         spectral_norm=False,
         auxiliary_weight=1.0,
         cond_weight=1.0,
@@ -273,13 +272,14 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         **role_params,
     ):
         self.sampling_strategy = sampling_strategy
-        self.epochs = epochs
+        self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.noise_dim = noise_dim
         self.loss = loss
         self.pac = pac
         self.discriminator_steps = discriminator_steps
-        self.learning_rate = learning_rate
+        self.lr = lr
+        self.optimizer = optimizer
         self.spectral_norm = spectral_norm
         self.auxiliary_weight = auxiliary_weight
         self.cond_weight = cond_weight
@@ -311,8 +311,7 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         -------
         self : GANAugmenter
         """
-        rng = np.random.RandomState(seed_from(self.random_state))
-        self._fit(X, y, rng)
+        self._fit(X, y, self._fit_random_state())
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -333,7 +332,7 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         """
         if y is None:
             raise ValueError("fit_resample needs class labels y; use fit(X) and sample(n) to generate without labels.")
-        rng = np.random.RandomState(seed_from(self.random_state))
+        rng = self._fit_random_state()
         X_valid, y_valid = self._fit(X, y, rng)
         self.sampling_strategy_ = self._rows_to_add(y_valid)
         labels = np.concatenate(
@@ -346,7 +345,7 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
 
     def _fit(self, X, y, rng):
         X_valid, y_valid = self._validate(X, y)
-        resolve_device(self.device)
+        device = self._fit_device()  # an unavailable device is refused before any work
         loss = plugins.resolve("gan_loss", self.loss)
         if not (isinstance(loss, torch.nn.Module) or callable(loss)):
             raise TypeError(f"loss must be a registered gan_loss name, class or instance, got {self.loss!r}.")
@@ -388,37 +387,29 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         if n_rows < self.pac_:
             raise ValueError(f"X has {n_rows} rows, fewer than pac={self.pac_} rows per pack; lower pac.")
 
-        seed = rng.randint(np.iinfo(np.int32).max)
-        with torch_seed(seed):  # the weights' initialisation draws from torch's generator
+        def build_net():
             generator, discriminator = self._build_networks(data["real"].shape[1:], n_classes, cond_spans)
-        self.net_ = GANNet(
-            generator,
-            discriminator,
-            criterion=loss,
-            noise_dim=self.noise_dim,
-            n_classes=n_classes,
-            cond_spans=cond_spans,
-            discriminator_steps=self.discriminator_steps,
-            auxiliary_weight=self.auxiliary_weight,
-            cond_weight=self.cond_weight,
-            optimizer=torch.optim.Adam,
-            lr=self.learning_rate,
-            optimizer__betas=(0.5, 0.9),
-            optimizer__weight_decay=1e-6,
-            max_epochs=self.epochs,
-            batch_size=self.batch_size,
-            iterator_train__weights=row_weights,
-            iterator_train__pac=self.pac_,
-            callbacks=list(self.callbacks or []),
-            device=resolve_device(self.device),
-            verbose=self.verbose,
-        )
-        with torch_seed(seed + 1):
-            self.net_.fit(data, None)
-        self.generator_.eval()
-        self.net_.discriminator_.eval()
+            return GANNet(
+                generator,
+                discriminator,
+                criterion=loss,
+                noise_dim=self.noise_dim,
+                n_classes=n_classes,
+                cond_spans=cond_spans,
+                adversary_steps=self.discriminator_steps,
+                auxiliary_weight=self.auxiliary_weight,
+                cond_weight=self.cond_weight,
+                iterator_train__weights=row_weights,
+                iterator_train__pac=self.pac_,
+                **self._net_params(device),
+                **(_ADAM_SETTINGS if self.optimizer == "adam" else {}),
+            )
+
+        # Training draws from a stream of its own, so that networks of another
+        # size train on the same batches and noise. The net leaves both
+        # players in evaluation mode.
+        self._fit_net(build_net, data, None, rng, fresh_training_stream=True)
         self.discriminator_ = _RecordDiscriminator(self)
-        self.history_ = self.net_.history
         return X_valid, y_valid
 
     @property
@@ -463,29 +454,22 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         return X, y
 
     def _build_networks(self, in_shape, n_classes, cond_spans):
+        """The generator (body and output activations) and the discriminator (body and heads) for ``in_shape``."""
         cond_dim = sum(stop - start for start, stop in cond_spans)
+        kinds = _IMAGE_KINDS if self._is_images_ else _TABLE_KINDS
+        gen_in = (self.noise_dim + n_classes + cond_dim,)
         if self._is_images_:
-            (gen_name, gen_defaults), (disc_name, disc_defaults) = _IMAGE_GENERATOR, _IMAGE_DISCRIMINATOR
-        else:
-            (gen_name, gen_defaults), (disc_name, disc_defaults) = _TABLE_GENERATOR, _TABLE_DISCRIMINATOR
-        gen_params = {**(gen_defaults if self.generator in (None, gen_name) else {}), **self.role_params("generator")}
-        disc_params = {
-            **(disc_defaults if self.discriminator in (None, disc_name) else {}),
-            **self.role_params("discriminator"),
-        }
-        gen_in = self.noise_dim + n_classes + cond_dim
-        if self._is_images_:
-            body = build_network(self.generator or gen_name, (gen_in,), tuple(in_shape), **gen_params)
+            body = self._build_role("generator", gen_in, tuple(in_shape), kind=kinds["generator"])
             generator = ConditionalGenerator(body)
             c, h, w = in_shape
             pack_shape = (c * self.pac_, h, w)
         else:
             n_out = int(in_shape[0])
-            body = build_network(self.generator or gen_name, (gen_in,), n_out, **gen_params)
+            body = self._build_role("generator", gen_in, n_out, kind=kinds["generator"])
             spans = [(s.start, s.stop, s.kind) for s in self.encoder_.output_info_]
             generator = ConditionalGenerator(body, SpanActivation(spans, standard_numeric=self.numeric == "standard"))
             pack_shape = ((n_out + cond_dim) * self.pac_,)
-        disc_body = build_network(self.discriminator or disc_name, pack_shape, None, **disc_params)
+        disc_body = self._build_role("discriminator", pack_shape, None, kind=kinds["discriminator"])
         discriminator = ConditionalDiscriminator(disc_body, feature_size(disc_body, pack_shape), self.pac_, n_classes)
         if self.spectral_norm:
             apply_spectral_norm(discriminator)
@@ -548,19 +532,25 @@ class GANAugmenter(RoleParamsMixin, SamplerMixin, BaseEstimator):
         return self._generate(labels, seed=rng.randint(np.iinfo(np.int32).max)), labels
 
     def _generate(self, labels, seed, n_samples=None, batch=8192):
-        """Rows for the class labels ``labels`` (or ``n_samples`` unconditional rows), decoded."""
+        """Rows for the class labels ``labels`` (or ``n_samples`` unconditional rows), decoded.
+
+        Batch by batch, each drawing its noise and conditions in turn (not
+        skorch's ``forward_iter``, which would need all the noise drawn first
+        and so give other rows).
+        """
         n = len(labels) if labels is not None else int(n_samples)
         codes = np.searchsorted(self.classes_, labels) if labels is not None else None
         rng = np.random.default_rng(seed)
         net = self.net_
         outputs = []
-        self.generator_.eval()
-        with torch_seed(seed), torch.no_grad():
+        generator = torch.Generator(device=net.device)  # noise drawn where the generator runs
+        generator.manual_seed(seed)
+        with torch.no_grad():
             for start in range(0, n, batch):
                 stop = min(n, start + batch)
                 label = torch.as_tensor(codes[start:stop], device=net.device) if codes is not None else None
                 column_cond = self._sampling_conditions(codes[start:stop] if codes is not None else None, stop - start, rng)
-                fake = net.generate(stop - start, label, column_cond)
+                fake = net.generate(stop - start, label, column_cond, generator=generator)
                 outputs.append(fake.cpu().numpy())
         Z = np.concatenate(outputs) if outputs else np.zeros((0, *self._encoded_shape()), dtype=np.float32)
         return self._decode(Z)
@@ -646,19 +636,21 @@ class _RecordDiscriminator:
         net = gan.net_
         pac = gan.pac_
         spans = gan._cond_spans_
-        self.module.eval()
         scores = np.zeros(len(rows))
+        # In fixed batches of records (a record's score must not depend on
+        # how many are scored with it), each packed and scored under every
+        # condition: not skorch's forward_iter, which runs the generator.
         with torch.no_grad():
             for start in range(0, len(rows), 4096):
                 x = torch.as_tensor(rows[start : start + 4096], device=net.device)
                 packed = x.repeat_interleave(pac, dim=0)
                 if not spans:
-                    realness, _ = self.module(packed, None)
+                    realness = net.realness(packed)
                 else:
                     realness = 0.0
                     for j in range(len(spans)):
                         cond, _ = net.column_condition(packed, _one_column(len(packed), len(spans), j, net.device))
-                        realness = realness + self.module(packed, cond)[0] / len(spans)
+                        realness = realness + net.realness(packed, cond) / len(spans)
                 scores[start : start + len(x)] = realness.cpu().numpy()
         return scores
 

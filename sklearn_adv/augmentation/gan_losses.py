@@ -3,10 +3,13 @@
 A GAN loss is a ``torch.nn.Module`` (without parameters) with two methods,
 called by :class:`~sklearn_adv.nn.gan.GANNet` at every step:
 
-``discriminator_loss(real_realness, fake_realness, *, real, fake, discriminate)``
+``discriminator_loss(real_realness, fake_realness, *, real, fake, discriminate[, generator])``
     The discriminator's loss from its realness scores of real and fake rows
     (one score per pack); ``discriminate(x)`` scores other rows, for
-    penalties on interpolates.
+    penalties on interpolates. A loss that draws random numbers takes a
+    ``generator`` keyword too: the fit's own ``torch.Generator``, to draw
+    from instead of torch's global generator, so that fits in threads side
+    by side stay reproducible.
 ``generator_loss(fake_realness)``
     The generator's adversarial loss.
 
@@ -82,10 +85,11 @@ class WGANGPLoss(nn.Module):
         super().__init__()
         self.penalty = penalty
 
-    def discriminator_loss(self, real_realness, fake_realness, *, real, fake, discriminate):
+    def discriminator_loss(self, real_realness, fake_realness, *, real, fake, discriminate, generator=None):
         loss = fake_realness.mean() - real_realness.mean()
         if self.penalty:
-            loss = loss + self.penalty * gradient_penalty(discriminate, real, fake, pac=_pac(real, real_realness))
+            penalty = gradient_penalty(discriminate, real, fake, pac=_pac(real, real_realness), generator=generator)
+            loss = loss + self.penalty * penalty
         return loss
 
     def generator_loss(self, fake_realness):
@@ -96,14 +100,15 @@ def _pac(real, realness):
     return max(1, real.shape[0] // max(realness.shape[0], 1))
 
 
-def gradient_penalty(discriminate, real, fake, pac=1):
+def gradient_penalty(discriminate, real, fake, pac=1, generator=None):
     """Mean of ``(||grad D(x_hat)|| - 1) ** 2`` over packs of interpolates ``x_hat`` of real and fake rows.
 
-    One mixing weight per pack, and the gradient norm taken over the whole
-    pack, as the critic sees it.
+    One mixing weight per pack, drawn from ``generator`` (torch's global
+    generator when None), and the gradient norm taken over the whole pack,
+    as the critic sees it.
     """
     n_packs = real.shape[0] // pac
-    alpha = torch.rand(n_packs, 1, device=real.device).repeat_interleave(pac, dim=0)
+    alpha = torch.rand(n_packs, 1, device=real.device, generator=generator).repeat_interleave(pac, dim=0)
     alpha = alpha.reshape(-1, *([1] * (real.ndim - 1)))
     mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
     scores = discriminate(mixed)

@@ -49,7 +49,7 @@ def run(out_dir):
     X_train, y_train = X.iloc[rows].reset_index(drop=True), y.iloc[rows].to_numpy()
     X_test, y_test = X_test.reset_index(drop=True), y_test.to_numpy()
 
-    gan = GANAugmenter(epochs=EPOCHS, batch_size=500, random_state=0).fit(X_train, y_train)
+    gan = GANAugmenter(max_epochs=EPOCHS, batch_size=500, random_state=0).fit(X_train, y_train)
     synthetic, y_synthetic = gan.sample(N_ROWS, y=y_train, random_state=0)
     report = quality_report(
         X_train, synthetic, X_test.iloc[:N_ROWS], y_train=y_train, y_synthetic=y_synthetic,

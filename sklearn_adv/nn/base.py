@@ -97,6 +97,12 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
 
     _roles = {}
 
+    # Whether "adam" uses the fused kernel where torch has it. It rounds
+    # differently, in the last bits, from torch's default (multi-tensor)
+    # kernel; an estimator whose training amplifies those bits (a GAN) sets
+    # this False to keep its results.
+    _fused_adam = True
+
     shared_parameter_constraints = {
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -116,12 +122,15 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
 
     # -- roles ----------------------------------------------------------------
 
-    def _build_role(self, role, in_shape, out_features):
+    def _build_role(self, role, in_shape, out_features, kind=None):
         """The network of ``role`` for inputs of ``in_shape``, from the hyperparameter of that name.
 
-        ``None`` (or the name of the default kind, ``"mlp"`` or ``"convnet"``)
-        builds the default for the data, with this estimator's defaults for
-        the role overridden key by key by ``role__param`` hyperparameters. A
+        ``None`` (or the name of a kind in the role's defaults) builds the
+        default for the data, with this estimator's defaults for the role
+        overridden key by key by ``role__param`` hyperparameters. The default
+        kind is ``kind`` when given (a registered network name, such as a
+        GAN's ``"dcgan_generator"``, whose input is noise whatever the data),
+        else ``"convnet"`` for images and ``"mlp"`` for rows. A
         name is looked up in the ``network`` plugin registry, a class is
         called as ``cls(in_shape, out_features, **role_params)``, and an
         instance is copied first, as scikit-learn clones estimators: the
@@ -132,7 +141,7 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         defaults = self._roles.get(role, {})
         params = self.role_params(role)
         if spec is None or (isinstance(spec, str) and spec in defaults):
-            spec = spec or ("convnet" if len(in_shape) == 3 else "mlp")
+            spec = spec or kind or ("convnet" if len(in_shape) == 3 else "mlp")
             params = {**defaults.get(spec, {}), **params}
         elif isinstance(spec, nn.Module):
             spec = copy.deepcopy(spec)
@@ -158,7 +167,7 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         networks the per-tensor loop that torch runs by default costs more
         than the forward and backward passes. Adam's fused kernel is faster
         still than the multi-tensor one (it rounds differently, in the last
-        bits); SGD has no fused CPU kernel and uses momentum 0.9, as in the
+        bits; ``_fused_adam = False`` keeps the multi-tensor one); SGD has no fused CPU kernel and uses momentum 0.9, as in the
         papers. A class is used as given.
         """
         if not isinstance(self.optimizer, str):
@@ -166,7 +175,7 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         params = {prefix: OPTIMIZERS[self.optimizer]}
         if self.optimizer == "sgd":
             params[f"{prefix}__momentum"] = 0.9
-        options = fused_adam_options(device) if self.optimizer == "adam" else {}
+        options = fused_adam_options(device) if self.optimizer == "adam" and self._fused_adam else {}
         for key, value in (options or {"foreach": True}).items():
             params[f"{prefix}__{key}"] = value
         return params
@@ -224,27 +233,34 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         callback = EarlyStopping(monitor="valid_loss", patience=self.n_iter_no_change, load_best=True)
         return {"train_split": predefined_split(valid_dataset)}, [("early_stopping", callback)]
 
-    def _fit_net(self, build_net, X, y, rng):
+    def _fit_net(self, build_net, X, y, rng, *, fresh_training_stream=False):
         """Build a net with ``build_net()`` and train it on ``(X, y)``; it becomes ``net_``, its history ``history_``.
 
         The fit owns its randomness, drawn from ``rng`` (see
         :meth:`_fit_random_state`): the networks are built while torch's
-        global generator is seeded from it, under a lock, since their
-        layers draw their initial weights from that generator; training then
-        draws its batches, dropout masks and noise from the fit's own
-        ``torch.Generator`` (``net.generator_``), which continues the same
-        stream. Fits running side by side in threads thus give what each
-        gives alone, and a fit leaves torch's global generator as it found it.
+        global generator is seeded from it, under a lock, since their layers
+        draw their initial weights from that generator; training then draws
+        its batches, dropout masks and noise from the fit's own
+        ``torch.Generator`` (see :meth:`~sklearn_adv.nn.BaseNet.set_generator`),
+        which continues the same stream, or, with ``fresh_training_stream``,
+        starts a stream of the next seed, so that networks of another size
+        train on the same batches and noise. Fits running side by side in
+        threads thus give what each gives alone, and a fit leaves torch's
+        global generator as it found it.
         """
-        with _GLOBAL_GENERATOR_LOCK, torch_seed(rng.randint(np.iinfo(np.int32).max)):
+        seed = rng.randint(np.iinfo(np.int32).max)
+        with _GLOBAL_GENERATOR_LOCK, torch_seed(seed):
             net = build_net()
             generator = torch.Generator()
-            generator.set_state(torch.get_rng_state())
-        net.generator_ = generator
+            if fresh_training_stream:
+                generator.manual_seed(seed + 1)
+            else:
+                generator.set_state(torch.get_rng_state())
+        net.set_generator(generator)
         try:
             net.fit(X, y)
         finally:
-            net.generator_ = None  # a generator does not outlive its fit, nor pickle with the model
+            net.set_generator(None)  # a generator does not outlive its fit, nor pickles with the model
         self.net_ = net
         self.history_ = net.history
         return net

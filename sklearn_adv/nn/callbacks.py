@@ -98,27 +98,38 @@ class DivergenceGuard(Callback):
     explosion_factor : float, default=1e4
         How many times the first batch's loss (at least 1) a batch's loss may
         reach; ``inf`` checks only that it is finite.
+    monitor : tuple of str, default=("loss",)
+        What is watched: ``"loss"``, the loss a training step returns, and
+        any per-batch entry of the history the step records (e.g. a GAN's
+        ``"discriminator_loss"``, scored before its first update where the
+        generator's loss is scored after it).
     """
 
-    def __init__(self, explosion_factor=1e4):
+    def __init__(self, explosion_factor=1e4, monitor=("loss",)):
         self.explosion_factor = explosion_factor
+        self.monitor = monitor
 
     def on_train_begin(self, net, **kwargs):
-        self.first_loss_ = None
+        self.first_values_ = {}
 
     def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
-        if loss is None or not training:
+        if not training:
             return
-        value = float(torch.as_tensor(loss).detach().float().abs().max())
+        for name in self.monitor:
+            value = loss if name == "loss" else net.history[-1, "batches", -1].get(name)
+            if value is not None:
+                self._check(net, name, float(torch.as_tensor(value).detach().float().abs().max()))
+
+    def _check(self, net, name, value):
+        what = "the loss" if name == "loss" else f"the {name.replace('_', ' ')}"
         if not np.isfinite(value):
             raise FloatingPointError(
-                f"Training diverged: the loss became {value} in epoch {len(net.history)}. {_REMEDY.format(lr=net.lr)}"
+                f"Training diverged: {what} became {value} in epoch {len(net.history)}. {_REMEDY.format(lr=net.lr)}"
             )
-        if self.first_loss_ is None:
-            self.first_loss_ = value
-        elif value > self.explosion_factor * max(self.first_loss_, 1.0):
+        first = self.first_values_.setdefault(name, value)
+        if value > self.explosion_factor * max(first, 1.0):
             raise FloatingPointError(
-                f"Training diverged: the loss grew from {self.first_loss_:.3g} at the first batch to {value:.3g} in "
+                f"Training diverged: {what} grew from {first:.3g} at the first batch to {value:.3g} in "
                 f"epoch {len(net.history)}. {_REMEDY.format(lr=net.lr)}"
             )
 

@@ -1,10 +1,10 @@
 """Conditional GAN training on skorch: a generator against a discriminator, in alternating steps.
 
-:class:`GANNet` is the engine of :class:`~sklearn_adv.GANAugmenter`: a
-skorch ``NeuralNet`` whose ``module`` is the generator and whose
-``train_step`` alternates ``discriminator_steps`` steps of the discriminator
-with one step of the generator, as :class:`~sklearn_adv.nn.AdversarialNet`
-alternates an adversary with its main module. The adversarial loss is a
+:class:`GANNet` is the engine of :class:`~sklearn_adv.GANAugmenter`: the
+engine's :class:`~sklearn_adv.nn.AdversarialNet` whose main ``module`` is the
+generator and whose ``adversary`` is the discriminator, its ``train_step``
+alternating ``adversary_steps`` steps of the discriminator with one step of
+the generator. The adversarial loss is a
 ``gan_loss`` plugin (see :mod:`sklearn_adv.augmentation.gan_losses`).
 
 Conditioning, as the conditional GANs of tables and images do it:
@@ -28,11 +28,11 @@ float32), optionally ``"label"`` (int64 class codes) and ``"cond_weights"``
 on that column); ``y`` is ``None``.
 """
 
+import inspect
 import math
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from torch import nn
@@ -40,8 +40,11 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, Sampler
 
 from sklearn_adv import plugins
-from sklearn_adv.nn.callbacks import DivergenceGuard, TrainingProgress
-from sklearn_adv.nn.networks import make_activation, output_size
+from sklearn_adv.nn.adversarial import AdversarialNet
+from sklearn_adv.nn.callbacks import DivergenceGuard
+from sklearn_adv.nn.layers import Dropout
+from sklearn_adv.nn.net import BaseNet
+from sklearn_adv.nn.networks import make_activation
 
 __all__ = [
     "ConditionalDiscriminator",
@@ -61,27 +64,28 @@ __all__ = [
 class _WeightedBatches(Sampler):
     """``n_batches`` batches of ``batch_size`` row indices drawn with replacement by ``weights``.
 
-    Draws from torch's global generator, so ``torch.manual_seed`` makes the
-    epochs reproducible. Not ``BatchSampler(WeightedRandomSampler(...))``:
+    Draws from ``generator`` (the fit's own), or from torch's global
+    generator when it is None. Not ``BatchSampler(WeightedRandomSampler(...))``:
     that draws a whole epoch's indices up front, and since training draws the
-    generator's noise from the same global generator between batches, the
-    batches after the first would differ for the same seed.
+    generator's noise from the same generator between batches, the batches
+    after the first would differ for the same seed.
     """
 
-    def __init__(self, weights, batch_size, n_batches):
+    def __init__(self, weights, batch_size, n_batches, generator=None):
         self.weights = torch.as_tensor(np.asarray(weights, dtype=np.float64))
         self.batch_size = int(batch_size)
         self.n_batches = int(n_batches)
+        self.generator = generator
 
     def __len__(self):
         return self.n_batches
 
     def __iter__(self):
         for _ in range(self.n_batches):
-            yield torch.multinomial(self.weights, self.batch_size, replacement=True).numpy()
+            yield torch.multinomial(self.weights, self.batch_size, replacement=True, generator=self.generator).numpy()
 
 
-def weighted_row_loader(dataset, batch_size, weights=None, pac=1, **kwargs):
+def weighted_row_loader(dataset, batch_size, weights=None, pac=1, generator=None, **kwargs):
     """A skorch ``iterator_train`` drawing fixed-size batches of rows with probabilities ``weights``.
 
     An epoch has ``ceil(n_rows / batch_size)`` batches; every batch has
@@ -96,6 +100,8 @@ def weighted_row_loader(dataset, batch_size, weights=None, pac=1, **kwargs):
     weights : array-like of shape (len(dataset),) or None
         Unnormalised row probabilities; None draws rows uniformly.
     pac : int, default=1
+    generator : torch.Generator or None, default=None
+        Source of the batches (the fit's own); None: torch's global generator.
     **kwargs
         Passed to :class:`torch.utils.data.DataLoader`.
     """
@@ -104,9 +110,10 @@ def weighted_row_loader(dataset, batch_size, weights=None, pac=1, **kwargs):
     if len(weights) != n_rows:
         raise ValueError(f"weights has {len(weights)} entries but the dataset has {n_rows} rows.")
     size = max(pac, (int(batch_size) // pac) * pac)
-    sampler = _WeightedBatches(weights, size, max(1, math.ceil(n_rows / size)))
+    sampler = _WeightedBatches(weights, size, max(1, math.ceil(n_rows / size)), generator)
     kwargs.pop("shuffle", None)
-    return DataLoader(dataset, sampler=sampler, batch_size=None, **kwargs)
+    # The loader draws a seed of its own at every epoch: from the same generator.
+    return DataLoader(dataset, sampler=sampler, batch_size=None, generator=generator, **kwargs)
 
 
 # -- networks ----------------------------------------------------------------
@@ -137,10 +144,11 @@ class SpanActivation(nn.Module):
         self.tau = tau
         self.standard_numeric = standard_numeric
 
-    def forward(self, raw):
+    def forward(self, raw, generator=None):
         # One draw of Gumbel noise for all blocks: argmax(logits + noise) samples
-        # a category, so generated rows draw their categories, in training and after.
-        gumbel = -torch.empty_like(raw).exponential_().log()
+        # a category, so generated rows draw their categories, in training and
+        # after; from ``generator`` when given, else torch's global generator.
+        gumbel = -torch.empty_like(raw).exponential_(generator=generator).log()
         parts = []
         for start, stop, kind in self.spans:
             block = raw[:, start:stop]
@@ -161,10 +169,11 @@ class ConditionalGenerator(nn.Module):
         self.body = body
         self.output = output if output is not None else nn.Identity()
 
-    def forward(self, z, cond=None, return_raw=False):
+    def forward(self, z, cond=None, return_raw=False, generator=None):
+        """Fake rows; ``generator`` is what random output activations draw from (None: torch's global one)."""
         inputs = z if cond is None or cond.shape[1] == 0 else torch.cat([z, cond], dim=1)
         raw = self.body(inputs)
-        out = self.output(raw)
+        out = self.output(raw, generator=generator) if isinstance(self.output, SpanActivation) else self.output(raw)
         return (out, raw) if return_raw else out
 
 
@@ -289,7 +298,7 @@ class DCGANDiscriminator(nn.Module):
         for c_out in channels:
             layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]
             if dropout:
-                layers.append(nn.Dropout(dropout))
+                layers.append(Dropout(dropout))
             c_in, height, width = c_out, (height + 1) // 2, (width + 1) // 2
         layers.append(nn.Flatten())
         if out_features is not None:
@@ -311,25 +320,27 @@ def apply_spectral_norm(module):
     return module
 
 
-def feature_size(module, in_shape):
-    """``module.out_features`` when it has it, else measured on a zero input."""
-    size = getattr(module, "out_features", None)
-    return int(size) if size is not None else output_size(module, in_shape)
-
-
 # -- the net -----------------------------------------------------------------
 
+# The adversarial net's scores, which the GAN's replace.
+_ADVERSARIAL_SCORES = ("main_loss", "adversary_loss", "adversary_accuracy")
 
-class GANNet(NeuralNet):
-    """A skorch ``NeuralNet`` training a conditional generator against a discriminator.
+
+class GANNet(AdversarialNet):
+    """The engine's adversarial net training a conditional generator against a discriminator, its adversary.
+
+    An :class:`~sklearn_adv.nn.AdversarialNet` in alternating training: the
+    main ``module`` is the generator, the ``adversary`` is the
+    discriminator, and ``optimizer`` and ``adversary_optimizer`` are theirs.
+    One ``gan_loss`` (``criterion``) gives both players' losses.
 
     Parameters
     ----------
     module : nn.Module class or instance
         The generator: ``forward(z, cond)`` returns fake rows (or images).
-    discriminator : nn.Module class or instance
-        A :class:`ConditionalDiscriminator` (or any module with its
-        ``forward(x, cond) -> (realness, class_logits)`` and ``pac``).
+    adversary : nn.Module class or instance
+        The discriminator: a :class:`ConditionalDiscriminator` (or any module
+        with its ``forward(x, cond) -> (realness, class_logits)`` and ``pac``).
     criterion : gan_loss plugin class or instance
         Gives ``discriminator_loss(real_realness, fake_realness, real=,
         fake=, discriminate=)`` and ``generator_loss(fake_realness)``.
@@ -338,67 +349,76 @@ class GANNet(NeuralNet):
         Number of classes of the label the GAN is conditioned on (0: none).
     cond_spans : list of (start, stop), default=()
         One-hot blocks of the categorical columns in the encoded rows.
-    discriminator_steps : int, default=1
     auxiliary_weight : float, default=1.0
         Weight of the AC-GAN class terms.
     cond_weight : float, default=1.0
         Weight of the generator's cross-entropy to its column condition.
-    discriminator_optimizer : optimizer class or None, default=None
-        ``None`` uses ``optimizer``. When it is the same class as
-        ``optimizer``, the discriminator's optimizer takes the generator's
+    adversary_steps : int, default=1
+        Discriminator steps per generator step.
+    adversary_optimizer : optimizer class or None, default=None
+        The discriminator's optimizer; ``None`` uses ``optimizer``. When it
+        is the same class as ``optimizer``, it takes the generator's
         settings (``lr``, ``optimizer__*``) except those given as
-        ``discriminator_optimizer__<param>``; another class takes only
-        ``lr`` and its own ``discriminator_optimizer__*``.
+        ``adversary_optimizer__<param>``; another class takes only ``lr``
+        and its own ``adversary_optimizer__*``.
+    adversary_weight : float, default=1.0
+        Weight of the generator's adversarial loss, following
+        ``adversary_schedule`` as in :class:`~sklearn_adv.nn.AdversarialNet`.
     **kwargs
-        Everything :class:`skorch.NeuralNet` takes.
+        Everything :class:`skorch.NeuralNet` takes, and ``adversary_schedule``.
 
     Attributes
     ----------
-    module_, discriminator_ : nn.Module
+    module_, adversary_ : nn.Module
         Both registered with skorch: they follow ``device`` and a net
         trained on a GPU unpickles on a CPU-only machine.
-    optimizer_, discriminator_optimizer_ : torch optimizers
+    discriminator_ : nn.Module
+        ``adversary_``, under the GAN's name.
+    optimizer_, adversary_optimizer_ : torch optimizers
+    discriminator_optimizer_ : torch optimizer
+        ``adversary_optimizer_``, under the GAN's name.
     history : skorch History
         Per epoch: ``train_loss`` (the generator's loss as optimised),
         ``generator_loss``, ``discriminator_loss`` and, when conditioned on
         a label, ``auxiliary_accuracy`` (the auxiliary head on real rows).
     """
 
-    prefixes_ = NeuralNet.prefixes_ + ["discriminator", "discriminator_optimizer"]
-
     def __init__(
         self,
         module,
-        discriminator,
+        adversary,
         *args,
         criterion,
         noise_dim=64,
         n_classes=0,
         cond_spans=(),
-        discriminator_steps=1,
         auxiliary_weight=1.0,
         cond_weight=1.0,
-        discriminator_optimizer=None,
         **kwargs,
     ):
         kwargs.setdefault("train_split", None)
         kwargs.setdefault("iterator_train", weighted_row_loader)
-        super().__init__(module, *args, criterion=criterion, **kwargs)
-        self.discriminator = discriminator
+        # The players take turns, and the gan_loss is both players' criterion.
+        kwargs.setdefault("training", "alternating")
+        kwargs.setdefault("adversary_criterion", None)
+        super().__init__(module, adversary, *args, criterion=criterion, **kwargs)
         self.noise_dim = noise_dim
         self.n_classes = n_classes
         self.cond_spans = cond_spans
-        self.discriminator_steps = discriminator_steps
         self.auxiliary_weight = auxiliary_weight
         self.cond_weight = cond_weight
-        self.discriminator_optimizer = discriminator_optimizer
 
     @property
     def _default_callbacks(self):
-        callbacks = [
-            ("training_progress", TrainingProgress()),
-            ("divergence_guard", DivergenceGuard()),
-            *super()._default_callbacks[:-1],
+        # The GAN's scores in place of the adversarial net's (main and adversary loss and accuracy).
+        *callbacks, print_log = [
+            (name, callback) for name, callback in super()._default_callbacks if name not in _ADVERSARIAL_SCORES
+        ]
+        # The generator's first loss is scored after the discriminator's first
+        # step, which may already have diverged: the discriminator's is watched too.
+        guard = ("divergence_guard", DivergenceGuard(monitor=("loss", "discriminator_loss")))
+        callbacks = [guard if name == "divergence_guard" else (name, callback) for name, callback in callbacks]
+        callbacks += [
             ("generator_loss", PassthroughScoring(name="generator_loss", on_train=True)),
             ("discriminator_loss", PassthroughScoring(name="discriminator_loss", on_train=True, lower_is_better=None)),
         ]
@@ -406,40 +426,47 @@ class GANNet(NeuralNet):
             callbacks.append(
                 ("auxiliary_accuracy", PassthroughScoring(name="auxiliary_accuracy", on_train=True, lower_is_better=None))
             )
-        return callbacks + [super()._default_callbacks[-1]]
+        return [*callbacks, print_log]
+
+    @property
+    def discriminator_(self):
+        """The discriminator: ``adversary_``, under the GAN's name."""
+        return self.adversary_
+
+    @property
+    def discriminator_optimizer_(self):
+        """The discriminator's optimizer: ``adversary_optimizer_``, under the GAN's name."""
+        return self.adversary_optimizer_
 
     # -- initialisation -------------------------------------------------
 
     def initialize_module(self):
-        super().initialize_module()
-        discriminator = self.initialized_instance(self.discriminator, self.get_params_for("discriminator"))
-        self.discriminator_ = discriminator
-        # "discriminator" is a known prefix, so skorch does not register the
-        # module by itself: register it, so that it follows the net's device
-        # and unpickles onto the CPU (cuda_dependent_attributes_).
-        self._register_once("discriminator_", discriminator)
-        return self
+        if self.training != "alternating":
+            raise ValueError(f"A GANNet trains its players in turns: training must be 'alternating', got {self.training!r}.")
+        return super().initialize_module()
+
+    def initialize_criterion(self):
+        # The gan_loss gives the discriminator's loss too: the adversary has no criterion of its own to build.
+        return BaseNet.initialize_criterion(self)
 
     def initialize_optimizer(self, *_, **__):
         args, kwargs = self.get_params_for_optimizer("optimizer", self.module_.named_parameters())
         self.optimizer_ = self.optimizer(*args, **kwargs)
-        d_args, d_kwargs = self.get_params_for_optimizer(
-            "discriminator_optimizer", self.discriminator_.named_parameters()
-        )
-        d_class = self.discriminator_optimizer or self.optimizer
+        d_args, d_kwargs = self.get_params_for_optimizer("adversary_optimizer", self.adversary_.named_parameters())
+        d_class = self.adversary_optimizer or self.optimizer
         if d_class is self.optimizer:
             # The same optimizer: the generator's settings (optimizer__*, lr)
-            # unless discriminator_optimizer__* says otherwise.
+            # unless adversary_optimizer__* says otherwise.
             shared = {k: v for k, v in kwargs.items() if k != "param_groups"}
-            d_kwargs = {**shared, **self.get_params_for("discriminator_optimizer")}
+            d_kwargs = {**shared, **self.get_params_for("adversary_optimizer")}
             d_kwargs.pop("param_groups", None)
-        self.discriminator_optimizer_ = d_class(*d_args, **d_kwargs)
-        self._register_once("discriminator_optimizer_", self.discriminator_optimizer_)
+        self.adversary_optimizer_ = d_class(*d_args, **d_kwargs)
+        self.register_once("adversary_optimizer_", self.adversary_optimizer_)
         return self
 
-    def _register_once(self, name, attr):
-        if name not in self.cuda_dependent_attributes_:
-            self._register_attribute(name, attr, prefixes=False)
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        # Trained, the players serve inference: batch norm on its running statistics, no dropout.
+        self._set_training(False)
 
     # -- conditions -------------------------------------------------------
 
@@ -453,7 +480,7 @@ class GANNet(NeuralNet):
         """Draw one categorical column per row; return its one-hot condition and the column drawn."""
         if not self.cond_spans or cond_weights is None:
             return None, None
-        column = torch.multinomial(cond_weights.float(), 1).reshape(-1)
+        column = torch.multinomial(cond_weights.float(), 1, generator=self.device_generator_).reshape(-1)
         columns, span_of = self._cond_layout(real.device)
         mask = span_of[None, :] == column[:, None]
         return real[:, columns] * mask, column
@@ -477,13 +504,20 @@ class GANNet(NeuralNet):
         parts = [c for c in (label_cond, column_cond) if c is not None]
         return torch.cat(parts, dim=1) if parts else None
 
-    def noise(self, n):
-        return torch.randn(n, self.noise_dim, device=self.device)
+    def noise(self, n, generator=None):
+        """``n`` noise vectors, from ``generator``, else the fit's own device generator, else torch's global one."""
+        generator = self.device_generator_ if generator is None else generator
+        return torch.randn(n, self.noise_dim, device=self.device, generator=generator)
 
-    def generate(self, n, label=None, column_cond=None):
-        """Fake rows for ``n`` noise draws, conditioned on class codes ``label`` and column conditions."""
-        z = self.noise(n)
-        return self.module_(z, self.generator_input(self.label_condition(label), column_cond))
+    def generate(self, n, label=None, column_cond=None, generator=None):
+        """Fake rows for ``n`` noise draws, conditioned on class codes ``label`` and column conditions.
+
+        In evaluation mode (batch norm on its running statistics), as after
+        training; the noise is drawn from ``generator`` when given.
+        """
+        self._set_training(False)
+        z = self.noise(n, generator)
+        return self._run_generator(z, self.generator_input(self.label_condition(label), column_cond), generator)[0]
 
     # -- losses -----------------------------------------------------------
 
@@ -499,10 +533,29 @@ class GANNet(NeuralNet):
         log_p = torch.cat([F.log_softmax(source[:, a:b], dim=1) for a, b in self.cond_spans], dim=1)
         return self.cond_weight * -(column_cond * log_p).sum(dim=1).mean()
 
-    def _generate_for_training(self, z, cond):
+    def _loss_generator(self):
+        """``{"generator": ...}`` for a GAN loss that draws random numbers (it takes that keyword), else ``{}``."""
+        try:
+            takes = "generator" in inspect.signature(self.criterion_.discriminator_loss).parameters
+        except (TypeError, ValueError):
+            takes = False
+        return {"generator": self.device_generator_} if takes else {}
+
+    def _run_generator(self, z, cond, generator=None):
+        """``(fake, raw logits or None)``; our generators' random activations draw from ``generator``.
+
+        ``None`` uses the fit's own device generator while training, else
+        torch's global one. A user's generator module is called as ``module(z, cond)``.
+        """
+        generator = self.device_generator_ if generator is None else generator
         if isinstance(self.module_, ConditionalGenerator):
-            return self.module_(z, cond, return_raw=True)
+            return self.module_(z, cond, return_raw=True, generator=generator)
         return self.module_(z, cond), None
+
+    def realness(self, x, cond=None):
+        """The discriminator's realness of the packs of rows (or images) ``x``, in evaluation mode."""
+        self._set_training(False)
+        return self.adversary_(x, cond)[0]
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The generator's adversarial loss on ``y_pred``, the discriminator's realness of fakes."""
@@ -513,6 +566,7 @@ class GANNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         self._set_training(True)
         Xi, _ = unpack_data(batch)
+        self.adversary_weight_ = self.current_adversary_weight()
         real = Xi["real"].to(self.device)
         label = Xi["label"].to(self.device) if "label" in Xi else None
         weights = Xi["cond_weights"].to(self.device) if "cond_weights" in Xi else None
@@ -522,37 +576,37 @@ class GANNet(NeuralNet):
         gen_input_cond = self.generator_input(label_cond, column_cond)
 
         def discriminate(x):
-            return self.discriminator_(x, column_cond)[0]
+            return self.adversary_(x, column_cond)[0]
 
         # One batch of fakes serves the first discriminator step (detached) and
         # the generator step; further discriminator steps draw fresh ones.
-        fake, raw = self._generate_for_training(self.noise(n), gen_input_cond)
-        for step in range(self.discriminator_steps):
+        fake, raw = self._run_generator(self.noise(n), gen_input_cond)
+        for step in range(self.adversary_steps):
             if step == 0:
                 fake_d = fake.detach()
             else:
                 with torch.no_grad():
-                    fake_d = self.module_(self.noise(n), gen_input_cond)
-            self.discriminator_optimizer_.zero_grad()
-            real_realness, real_logits = self.discriminator_(real, column_cond)
-            fake_realness, _ = self.discriminator_(fake_d, column_cond)
+                    fake_d = self._run_generator(self.noise(n), gen_input_cond)[0]
+            self.adversary_optimizer_.zero_grad()
+            real_realness, real_logits = self.adversary_(real, column_cond)
+            fake_realness, _ = self.adversary_(fake_d, column_cond)
             d_loss = self.criterion_.discriminator_loss(
-                real_realness, fake_realness, real=real, fake=fake_d, discriminate=discriminate
+                real_realness, fake_realness, real=real, fake=fake_d, discriminate=discriminate, **self._loss_generator()
             )
             if real_logits is not None and label is not None and self.auxiliary_weight:
                 d_loss = d_loss + self.auxiliary_weight * F.cross_entropy(real_logits, label.long())
             d_loss.backward()
-            self.discriminator_optimizer_.step()
+            self.adversary_optimizer_.step()
 
         self.optimizer_.zero_grad()
-        fake_realness, fake_logits = self.discriminator_(fake, column_cond)
+        fake_realness, fake_logits = self.adversary_(fake, column_cond)
         g_adv = self.get_loss(fake_realness, None, X=Xi, training=True)
-        g_loss = g_adv + self._condition_loss(fake, raw, column_cond, column)
+        g_loss = self.adversary_weight_ * g_adv + self._condition_loss(fake, raw, column_cond, column)
         if fake_logits is not None and label is not None and self.auxiliary_weight:
             g_loss = g_loss + self.auxiliary_weight * F.cross_entropy(fake_logits, label.long())
         g_loss.backward()
         self.optimizer_.step()
-        self.discriminator_optimizer_.zero_grad()  # drop the gradients the generator step left there
+        self.adversary_optimizer_.zero_grad()  # drop the gradients the generator step left there
 
         self.history.record_batch("generator_loss", g_adv.item())
         self.history.record_batch("discriminator_loss", d_loss.item())

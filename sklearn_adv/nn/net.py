@@ -87,15 +87,32 @@ class BaseNet(NeuralNet):
 
     # -- the fit's own random generator ----------------------------------------
 
-    #: The torch generator training draws from (batches, dropout masks, noise):
-    #: set by the estimator for one fit (see NetworkEstimator._fit_net), None
-    #: otherwise, when draws come from torch's global generator.
+    #: The fit's own torch generators, set for one fit by :meth:`set_generator`
+    #: (None otherwise, when draws come from torch's global generator):
+    #: ``generator_`` on the CPU, for batches of row indices, and
+    #: ``device_generator_`` on the net's device, for dropout masks and noise.
     generator_ = None
+    device_generator_ = None
+
+    def set_generator(self, generator):
+        """Make training draw from the CPU ``torch.Generator`` ``generator`` (None: torch's global generator).
+
+        On another device, draws made there come from a generator of that
+        device seeded from ``generator``.
+        """
+        self.generator_ = generator
+        device = torch.device(self.device)
+        if generator is None or device.type == "cpu":
+            self.device_generator_ = generator
+        else:
+            self.device_generator_ = torch.Generator(device=device)
+            self.device_generator_.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+        return self
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         dropouts = [m for module in self._training_modules() for m in module.modules() if isinstance(m, Dropout)]
         for dropout in dropouts:
-            dropout.generator = self.generator_
+            dropout.generator = self.device_generator_
         try:
             return super().partial_fit(X, y, classes=classes, **fit_params)
         finally:

@@ -115,7 +115,7 @@ class ReseedPrototypes(Callback):
             limit = self.threshold / n_clusters * counts.sum()
             for dst in np.flatnonzero(counts < limit):
                 src = int(counts.argmax())
-                net.module_.reseed(int(dst), src, generator=net.generator_)
+                net.module_.reseed(int(dst), src, generator=net.device_generator_)
                 # Split the busiest prototype's samples between the two copies.
                 counts[src] = counts[dst] = counts[src] // 2
                 reseeded += 1
@@ -244,15 +244,12 @@ class TransformedPrototypes(nn.Module):
     def reseed(self, dst, src, noise=0.01, generator=None):
         """Make prototype ``dst`` (and its heads) a slightly perturbed copy of prototype ``src``.
 
-        The noise is drawn from ``generator`` (the fit's own), or from torch's
-        global generator when it is None.
+        The noise is drawn from ``generator`` (the fit's own, on the
+        prototypes' device), or from torch's global generator when it is None.
         """
         proto = self.normalised_prototypes[src]
-        if generator is not None and generator.device != proto.device:
-            noise_draw = torch.randn(proto.shape, generator=generator).to(proto.device, proto.dtype)
-        else:
-            noise_draw = torch.randn(proto.shape, generator=generator, device=proto.device, dtype=proto.dtype)
-        self.normalised_prototypes[dst] = proto + noise * noise_draw
+        draw = torch.randn(proto.shape, generator=generator, device=proto.device, dtype=proto.dtype)
+        self.normalised_prototypes[dst] = proto + noise * draw
         K = self.normalised_prototypes.shape[0]
         for head in self.heads:
             n = head.out_features // K

@@ -14,11 +14,12 @@ from sklearn.pipeline import make_pipeline as sklearn_make_pipeline
 from sklearn_adv import GANAugmenter, plugins
 from sklearn_adv.augmentation.gan import _training_by_sampling
 from sklearn_adv.augmentation.gan_losses import gradient_penalty
-from sklearn_adv.nn.gan import ConditionalDiscriminator, DCGANGenerator, GANNet, weighted_row_loader
+from sklearn_adv.nn import AdversarialNet
+from sklearn_adv.nn.gan import ConditionalDiscriminator, DCGANDiscriminator, DCGANGenerator, GANNet, weighted_row_loader
 from sklearn_adv.pipeline import make_pipeline
 
 TINY = dict(
-    epochs=2,
+    max_epochs=2,
     batch_size=40,
     noise_dim=8,
     pac=4,
@@ -88,7 +89,7 @@ def test_synthetic_tables_keep_columns_dtypes_categories_and_ranges(fitted):
 )
 def test_sampling_strategy_follows_imbalanced_learn_or_adds_a_number_of_rows(strategy, expected):
     X, y = _table()
-    gan = GANAugmenter(sampling_strategy=strategy, **{**TINY, "epochs": 1})
+    gan = GANAugmenter(sampling_strategy=strategy, **{**TINY, "max_epochs": 1})
     X_res, y_res = gan.fit_resample(X, y)
     assert dict(gan.sampling_strategy_) == expected
     added = np.bincount(np.asarray(y_res)[len(y) :], minlength=2)
@@ -126,7 +127,7 @@ def test_sample_rejects_unknown_labels_and_wrong_lengths(fitted):
 
 def test_unconditional_fit_samples_rows_only():
     X, _ = _table()
-    gan = GANAugmenter(**{**TINY, "epochs": 1}).fit(X)
+    gan = GANAugmenter(**{**TINY, "max_epochs": 1}).fit(X)
     rows = gan.sample(5, random_state=0)
     assert isinstance(rows, pd.DataFrame) and rows.shape == (5, X.shape[1])
     assert gan.classes_ is None
@@ -145,7 +146,7 @@ def test_works_in_our_pipeline_and_in_grid_search():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(80, 3))
     y = (X[:, 0] > 0.8).astype(int)
-    model = make_pipeline(GANAugmenter(**{**TINY, "epochs": 1}), LogisticRegression())
+    model = make_pipeline(GANAugmenter(**{**TINY, "max_epochs": 1}), LogisticRegression())
     search = GridSearchCV(model, {"ganaugmenter__generator__hidden_units": [(8,), (16,)]}, cv=2).fit(X, y)
     chosen = search.best_params_["ganaugmenter__generator__hidden_units"]
     generator = search.best_estimator_[0].generator_
@@ -171,7 +172,7 @@ def test_training_by_sampling_draws_categories_with_log_frequency():
 def test_missing_values_are_modelled_with_an_indicator():
     X, y = _table()
     X["income"] = X["income"].mask(np.arange(len(X)) % 3 == 0)
-    gan = GANAugmenter(**{**TINY, "epochs": 1}).fit(X, y)
+    gan = GANAugmenter(**{**TINY, "max_epochs": 1}).fit(X, y)
     assert "income_missing" in gan.encoder_.get_feature_names_out()
     rows, _ = gan.sample(300, random_state=0)
     assert 0 < rows["income"].isna().mean() < 1
@@ -192,7 +193,7 @@ def test_history_records_both_losses_and_verbose_prints_them(capsys):
     X, y = _table()
     gan = GANAugmenter(**{**TINY, "verbose": 1}).fit(X, y)
     for key in ("generator_loss", "discriminator_loss", "auxiliary_accuracy"):
-        assert len(gan.history_[:, key]) == TINY["epochs"]
+        assert len(gan.history_[:, key]) == TINY["max_epochs"]
     assert "discriminator_loss" in capsys.readouterr().out
 
 
@@ -209,6 +210,19 @@ def test_both_optimizers_get_the_documented_adam_settings(fitted):
         group = optimizer.param_groups[0]
         assert isinstance(optimizer, torch.optim.Adam)
         assert group["betas"] == (0.5, 0.9) and group["weight_decay"] == 1e-6 and group["lr"] == 2e-4
+        assert not group["fused"]  # the fused kernel rounds differently: other samples for a random_state
+
+
+@pytest.mark.parametrize("optimizer, expected", [("sgd", torch.optim.SGD), (torch.optim.RMSprop, torch.optim.RMSprop)])
+def test_both_players_train_with_the_optimizer_asked_for(optimizer, expected):
+    X, y = _table()
+    gan = GANAugmenter(optimizer=optimizer, lr=1e-3, **{**TINY, "max_epochs": 1}).fit(X, y)
+    for player_optimizer in (gan.net_.optimizer_, gan.net_.discriminator_optimizer_):
+        group = player_optimizer.param_groups[0]
+        assert type(player_optimizer) is expected and group["lr"] == 1e-3
+        assert "betas" not in group  # Adam's settings are Adam's only
+    if optimizer == "sgd":
+        assert gan.net_.optimizer_.param_groups[0]["momentum"] == 0.9
 
 
 def _tiny_gannet(**params):
@@ -219,24 +233,33 @@ def _tiny_gannet(**params):
 
 
 def test_gannet_discriminator_optimizer_parameters_override_the_shared_ones():
-    net = _tiny_gannet(discriminator_optimizer__betas=(0.0, 0.99), discriminator_optimizer__lr=1e-3)
+    net = _tiny_gannet(adversary_optimizer__betas=(0.0, 0.99), adversary_optimizer__lr=1e-3)
     d_group, g_group = net.discriminator_optimizer_.param_groups[0], net.optimizer_.param_groups[0]
     assert d_group["betas"] == (0.0, 0.99) and d_group["lr"] == 1e-3 and d_group["weight_decay"] == 1e-6
     assert g_group["betas"] == (0.5, 0.9) and g_group["lr"] == 2e-4
-    net = _tiny_gannet(discriminator_optimizer=torch.optim.SGD)  # another class: lr only, not Adam's betas
+    net = _tiny_gannet(adversary_optimizer=torch.optim.SGD)  # another class: lr only, not Adam's betas
     assert isinstance(net.discriminator_optimizer_, torch.optim.SGD)
     assert net.discriminator_optimizer_.param_groups[0]["lr"] == 2e-4
     assert net.discriminator_optimizer_.param_groups[0]["weight_decay"] == 0
 
 
+def test_gannet_is_the_adversarial_net_with_the_discriminator_as_its_adversary():
+    net = _tiny_gannet()
+    assert isinstance(net, AdversarialNet)
+    assert net.discriminator_ is net.adversary_ and net.discriminator_optimizer_ is net.adversary_optimizer_
+    assert set(net.get_params()) >= {"adversary", "adversary_steps", "adversary_optimizer"}
+    with pytest.raises(ValueError, match="alternating"):
+        _tiny_gannet(training="reversal")
+
+
 def test_discriminator_and_its_optimizer_are_registered_for_devices_and_pickling(fitted):
     gan = fitted[0]
     net = gan.net_
-    assert {"discriminator_", "discriminator_optimizer_"} <= set(net.cuda_dependent_attributes_)
-    assert "discriminator" in net._modules and "discriminator_optimizer" in net._optimizers
+    assert {"adversary_", "adversary_optimizer_"} <= set(net.cuda_dependent_attributes_)
+    assert "adversary" in net._modules and "adversary_optimizer" in net._optimizers
     # skorch pickles registered attributes through its map_location path, not in the plain state.
     state = net.__getstate__()
-    assert "discriminator_" not in state and "discriminator_optimizer_" not in state
+    assert "adversary_" not in state and "adversary_optimizer_" not in state
     restored = pickle.loads(pickle.dumps(gan))
     assert restored.generator_ is restored.net_.module_
     assert restored.discriminator_.module is restored.net_.discriminator_
@@ -257,7 +280,7 @@ def test_discriminator_scores_records_with_categories_unseen_in_fit(fitted):
 def test_fit_resample_keeps_the_dtype_of_a_series_y(dtype):
     X, y = _table()
     y = pd.Series(np.where(y == 1, 7, 3), name="target").astype(dtype)
-    _, y_res = GANAugmenter(**{**TINY, "epochs": 1}).fit_resample(X, y)
+    _, y_res = GANAugmenter(**{**TINY, "max_epochs": 1}).fit_resample(X, y)
     assert isinstance(y_res, pd.Series) and y_res.dtype == y.dtype and y_res.name == "target"
     assert y_res.value_counts().to_dict() == {3: 90, 7: 90}
     if dtype == "category":
@@ -270,7 +293,7 @@ def test_a_gan_trained_on_a_gpu_unpickles_on_a_cpu_only_machine(tmp_path):
     import sys
 
     X, y = _table()
-    gan = GANAugmenter(**{**TINY, "epochs": 1, "device": "cuda"}).fit(X, y)
+    gan = GANAugmenter(**{**TINY, "max_epochs": 1, "device": "cuda"}).fit(X, y)
     assert next(gan.net_.discriminator_.parameters()).is_cuda
     path = tmp_path / "gan.pkl"
     path.write_bytes(pickle.dumps(gan))
@@ -315,13 +338,25 @@ def _images(n=48):
     return images, y
 
 
+def test_a_network_given_as_an_instance_is_copied_not_trained_in_place():
+    images, y = _images()
+    body = DCGANDiscriminator((1, 8, 8), None, channels=(4, 8))
+    before = {key: value.clone() for key, value in body.state_dict().items()}
+    gan = GANAugmenter(
+        max_epochs=1, batch_size=16, noise_dim=8, generator__channels=(8, 4), discriminator=body, random_state=0
+    ).fit(images, y)
+    assert gan.net_.discriminator_.body is not body
+    assert all(torch.equal(value, before[key]) for key, value in body.state_dict().items())
+    assert not all(torch.equal(value, before[key]) for key, value in gan.net_.discriminator_.body.state_dict().items())
+
+
 @pytest.mark.parametrize("layout", ["hw", "chw", "flat"])
 def test_images_come_back_in_the_input_layout_and_value_range(layout):
     images, y = _images()
     X = {"hw": images, "chw": images[:, None], "flat": images.reshape(len(images), -1)}[layout]
     params = {"image_shape": (8, 8)} if layout == "flat" else {}
     gan = GANAugmenter(
-        epochs=1, batch_size=16, noise_dim=8, generator__channels=(8, 4), discriminator__channels=(4, 8),
+        max_epochs=1, batch_size=16, noise_dim=8, generator__channels=(8, 4), discriminator__channels=(4, 8),
         random_state=0, **params,
     )
     X_res, _ = gan.fit_resample(X, y)
@@ -352,7 +387,7 @@ def test_gradient_penalty_vanishes_for_a_critic_with_unit_gradient():
 
 def test_wgan_gp_loss_and_spectral_norm_train():
     X, y = _table()
-    gan = GANAugmenter(loss="wgan_gp", spectral_norm=True, **{**TINY, "epochs": 1}).fit(X, y)
+    gan = GANAugmenter(loss="wgan_gp", spectral_norm=True, **{**TINY, "max_epochs": 1}).fit(X, y)
     parametrized = [m for m in gan.discriminator_.module.modules() if hasattr(m, "parametrizations")]
     assert parametrized
     assert np.isfinite(gan.history_[:, "discriminator_loss"]).all()
@@ -372,7 +407,7 @@ def test_weighted_row_loader_draws_whole_packs_by_weight():
 def test_gannet_stops_with_a_clear_error_when_training_diverges():
     X, y = _table()
     with pytest.raises(FloatingPointError, match="diverged"):
-        GANAugmenter(learning_rate=1e30, loss="wgan_gp", **{**TINY, "epochs": 3}).fit(X.select_dtypes("number"), y)
+        GANAugmenter(lr=1e30, loss="wgan_gp", **{**TINY, "max_epochs": 3}).fit(X.select_dtypes("number"), y)
 
 
 # -- statistics (slow) -----------------------------------------------------------
@@ -389,7 +424,7 @@ def test_rows_generated_for_a_class_look_like_that_class_and_cover_both_modes():
             "bimodal": np.where(rng.rand(n) < 0.5, -10.0, 10.0) + rng.normal(0, 0.3, n),
         }
     )
-    gan = GANAugmenter(epochs=60, batch_size=100, random_state=0).fit(X, y)
+    gan = GANAugmenter(max_epochs=60, batch_size=100, random_state=0).fit(X, y)
     rows, labels = gan.sample(1000, random_state=0)
     clf = LogisticRegression().fit(rows[["x"]], labels)
     assert clf.score(X[["x"]], y) > 0.9

@@ -367,7 +367,7 @@ def test_a_gan_augmenter_with_missing_values_is_audited_by_the_three_generator_a
     )
     frame.loc[rng.rand(n) < 0.15, "age"] = np.nan
     frame.loc[rng.rand(n) < 0.15, "job"] = pd.NA
-    gan = GANAugmenter(epochs=2, batch_size=50, random_state=0).fit(frame.iloc[:100])
+    gan = GANAugmenter(max_epochs=2, batch_size=50, random_state=0).fit(frame.iloc[:100])
     synthetic = gan.sample(100, random_state=123)  # a fresh draw, with missing values of both kinds
     assert synthetic["age"].isna().any() and synthetic["job"].isna().any()
     records = pd.concat([synthetic, frame.iloc[100:200]], ignore_index=True)
