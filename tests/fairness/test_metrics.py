@@ -53,6 +53,27 @@ def test_report_needs_pos_label_for_string_labels():
     assert report.by_group["selection_rate"].tolist() == [1.0, 1.0]
 
 
+def test_printed_report_is_an_aligned_table_of_summaries_then_rates_by_group():
+    y_true = np.array([1, 1, 0, 0, 1, 0, 0, 0])
+    y_pred = np.array([1, 0, 1, 0, 1, 1, 0, 0])
+    sex = pd.Series(["female"] * 4 + ["male"] * 4, name="sex")
+    report = fairness_report(y_true, y_pred, sensitive_features=sex)
+    text = str(report)
+    assert text == repr(report)
+    summary, rates = text.split("\n\n")
+    for name in report.summary.index:
+        assert name in summary
+    header, *rows = rates.splitlines()
+    assert [row.split()[0] for row in rows] == ["overall", "female", "male", "difference", "ratio"]
+    assert header.split() == ["sex", "count", "selection_rate", "true_positive_rate", "false_positive_rate", "accuracy"]
+    # Numbers are right-aligned under their column's name.
+    selection_rate_end = header.index("selection_rate") + len("selection_rate")
+    assert [row[selection_rate_end - 5 : selection_rate_end] for row in rows] == ["0.500", "0.500", "0.500", "0.000", "1.000"]
+    # Still the Bunch of frames it was.
+    assert set(report) == {"by_group", "overall", "difference", "ratio", "summary", "metric_frame"}
+    assert report.by_group is report["by_group"]
+
+
 def _weighted_and_repeated(seed=0, n=60):
     """Labels, predictions and groups with integer row weights, and the same rows repeated by their weights."""
     rng = np.random.RandomState(seed)
@@ -160,3 +181,4 @@ def test_tradeoff_display_needs_the_test_attribute():
     X, y, s = make_data()
     with pytest.raises(ValueError, match="sensitive_features_test"):
         FairnessTradeoffDisplay.from_estimator(FairClassifier(), X, y, X, y, sensitive_features_train=s)
+
