@@ -9,6 +9,8 @@ from fairlearn.metrics import demographic_parity_difference, equalized_odds_diff
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_adv.fairness import (
     FairClassifier,
@@ -182,3 +184,44 @@ def test_tradeoff_display_needs_the_test_attribute():
     with pytest.raises(ValueError, match="sensitive_features_test"):
         FairnessTradeoffDisplay.from_estimator(FairClassifier(), X, y, X, y, sensitive_features_train=s)
 
+
+def test_tradeoff_display_labels_each_point_with_its_adversary_weight():
+    display = FairnessTradeoffDisplay([0, 0.5, 3], [0.85, 0.84, 0.82], [0.18, 0.09, 0.03]).plot()
+    assert [text.get_text() for text in display.ax_.texts] == ["w=0", "w=0.5", "w=3"]
+    assert display.ax_.get_legend().get_title().get_text() == "w: adversary_weight"
+
+
+def _tradeoff(estimator, X, y, s, **kwargs):
+    return FairnessTradeoffDisplay.from_estimator(estimator, X, y, X, y, adversary_weights=(0.0, 3.0), **kwargs)
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_tradeoff_display_of_a_pipeline_ending_in_a_fair_classifier_matches_the_classifier_alone(routing):
+    X, y, s = make_data()
+    params = dict(max_epochs=2, batch_size=32, encoder__hidden_units=(4,), random_state=0)
+    alone = _tradeoff(FairClassifier(**params), X, y, s, sensitive_features_train=s, sensitive_features_test=s)
+    with sklearn.config_context(enable_metadata_routing=routing):
+        model = FairClassifier(**params)
+        if routing:
+            model.set_fit_request(sensitive_features=True)
+        pipeline = make_pipeline(FunctionTransformer(), model)
+        display = _tradeoff(pipeline, X, y, s, sensitive_features_train=s, sensitive_features_test=s)
+    # The same points: each weight reached the pipeline's classifier, and so did the attribute.
+    np.testing.assert_allclose(display.scores, alone.scores)
+    np.testing.assert_allclose(display.disparities, alone.disparities)
+    assert display.line_.get_label() == "FairClassifier"
+
+
+def test_tradeoff_display_of_a_pipeline_reads_the_test_attribute_from_its_classifiers_column():
+    X, y, s = make_data()
+    frame = pd.DataFrame(X, columns=["proxy", "a", "b"]).assign(sex=np.where(s == 1, "m", "f"))
+    params = dict(max_epochs=2, batch_size=32, encoder__hidden_units=(4,), random_state=0)
+    pipeline = make_pipeline(FunctionTransformer(), FairClassifier("sex", **params))
+    display = _tradeoff(pipeline, frame, y, s)
+    assert len(display.scores) == 2
+
+
+def test_tradeoff_display_refuses_a_model_without_an_adversary_weight():
+    X, y, s = make_data()
+    with pytest.raises(TypeError, match="adversary_weight"):
+        _tradeoff(make_pipeline(FunctionTransformer(), LogisticRegression()), X, y, s, sensitive_features_test=s)
