@@ -45,19 +45,20 @@ fair = FairClassifier("sex", adversary_weight=1.0, **params).fit(X_train, y_trai
 # %%
 # The fairness report
 # -------------------
-# Per group: selection rate (the share predicted ``>50K``), true and false
-# positive rates, accuracy; then the differences between the groups.
+# fairlearn's summaries (demographic parity, equalized odds, equal
+# opportunity), then per group: selection rate (the share predicted
+# ``>50K``), true and false positive rates, accuracy, and their difference
+# and ratio between the groups. The frames are the report's keys
+# (``report.by_group``, ``report.summary``).
 for name, model in [("plain network", plain), ("FairClassifier, weight 1", fair)]:
     report = fairness_report(y_test, model.predict(X_test), sensitive_features=X_test["sex"])
-    print(name)
-    print(report.by_group.round(3).to_string())
-    print(report.summary[["demographic_parity_difference", "equalized_odds_difference"]].round(3).to_string(), end="\n\n")
+    print(name, report, sep="\n", end="\n\n")
 
 # %%
 # The trade-off across adversary weights
 # --------------------------------------
-# Each point is a model refitted at one weight; accuracy against the
-# demographic parity difference on the test file.
+# Each point is a model refitted at the weight ``w`` written beside it;
+# accuracy against the demographic parity difference on the test file.
 display = FairnessTradeoffDisplay.from_estimator(
     FairClassifier("sex", **params),
     X_train,
@@ -66,7 +67,7 @@ display = FairnessTradeoffDisplay.from_estimator(
     y_test,
     adversary_weights=(0.0, 0.3, 1.0, 3.0),
 )
-display.ax_.set_title("FairClassifier on Adult (label: adversary_weight)")
+display.ax_.set_title("FairClassifier on Adult")
 plt.show()
 
 # %%

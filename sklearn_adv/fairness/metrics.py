@@ -100,6 +100,9 @@ def fairness_report(y_true, y_pred, *, sensitive_features, pos_label=None, sampl
     Returns
     -------
     report : :class:`~sklearn.utils.Bunch`
+        Printed, an aligned table: the summaries, then the rates overall,
+        per group, and their difference and ratio. Its keys:
+
         by_group : DataFrame
             One row per group: ``count``, ``selection_rate``,
             ``true_positive_rate``, ``false_positive_rate``, ``accuracy``.
@@ -122,6 +125,21 @@ def fairness_report(y_true, y_pred, *, sensitive_features, pos_label=None, sampl
     [0.5, 0.0]
     >>> float(report.summary["demographic_parity_difference"])
     0.5
+    >>> print(report)
+    summary                        value
+    demographic_parity_difference  0.500
+    demographic_parity_ratio       0.000
+    equalized_odds_difference      1.000
+    equalized_odds_ratio           0.000
+    equal_opportunity_difference   1.000
+    equal_opportunity_ratio        0.000
+    <BLANKLINE>
+    sensitive_feature_0  count  selection_rate  true_positive_rate  false_positive_rate  accuracy
+    overall                  4           0.250               0.500                0.000     0.750
+    a                        2           0.500               1.000                0.000     1.000
+    b                        2           0.000               0.000                0.000     0.500
+    difference                           0.500               1.000                0.000     0.500
+    ratio                                0.000               0.000                          0.500
     """
     y_true, y_pred = _binarize(y_true, y_pred, pos_label)
     weighted = _weight_params(sample_weight, len(y_true))
@@ -145,7 +163,7 @@ def fairness_report(y_true, y_pred, *, sensitive_features, pos_label=None, sampl
             for name, (func, _) in FAIRNESS_METRICS.items()
         }
     )
-    return Bunch(
+    return _FairnessReport(
         by_group=frame.by_group,
         overall=frame.overall,
         difference=frame.difference()[rates],
@@ -153,6 +171,51 @@ def fairness_report(y_true, y_pred, *, sensitive_features, pos_label=None, sampl
         summary=summary,
         metric_frame=frame,
     )
+
+
+class _FairnessReport(Bunch):
+    """The result of :func:`fairness_report`: a Bunch that prints as a table.
+
+    The summaries first, then the rates: overall, one row per group, and
+    their difference and ratio between groups.
+    """
+
+    def __repr__(self):
+        if not {"summary", "overall", "by_group", "difference", "ratio"} <= self.keys():
+            return super().__repr__()  # a report edited into something else
+        summary = _aligned_table(["summary", "value"], list(self.summary.items()), [".3f"])
+        columns = list(self.by_group.columns)
+        rows = [
+            ("overall", self.overall),
+            *((_as_text(group), row) for group, row in self.by_group.iterrows()),
+            ("difference", self.difference),
+            ("ratio", self.ratio),
+        ]
+        rates = _aligned_table(
+            [_as_text(self.by_group.index.names), *columns],
+            [(label, *(row.get(column) for column in columns)) for label, row in rows],
+            [".0f" if column == "count" else ".3f" for column in columns],
+        )
+        return f"{summary}\n\n{rates}"
+
+    __str__ = __repr__
+
+
+def _as_text(values):
+    """A group, or the names of the sensitive features, as text: intersections joined by commas."""
+    if isinstance(values, (tuple, list)):
+        return ", ".join(map(str, values))
+    return str(values)
+
+
+def _aligned_table(header, rows, formats):
+    """A text table: the first column left-aligned, the others right-aligned, each value by its column's format."""
+    cells = [list(map(str, header))]
+    for label, *values in rows:
+        cells.append([label, *("" if pd.isna(v) else format(v, f) for v, f in zip(values, formats))])
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ("  ".join([row[0].ljust(widths[0]), *map(str.rjust, row[1:], widths[1:])]) for row in cells)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _weight_params(sample_weight, n_rows):

@@ -9,6 +9,8 @@ from fairlearn.metrics import demographic_parity_difference, equalized_odds_diff
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_adv.fairness import (
     FairClassifier,
@@ -51,6 +53,27 @@ def test_report_needs_pos_label_for_string_labels():
         fairness_report(["yes", "no"], ["yes", "yes"], sensitive_features=[0, 1])
     report = fairness_report(["yes", "no"], ["yes", "yes"], sensitive_features=[0, 1], pos_label="yes")
     assert report.by_group["selection_rate"].tolist() == [1.0, 1.0]
+
+
+def test_printed_report_is_an_aligned_table_of_summaries_then_rates_by_group():
+    y_true = np.array([1, 1, 0, 0, 1, 0, 0, 0])
+    y_pred = np.array([1, 0, 1, 0, 1, 1, 0, 0])
+    sex = pd.Series(["female"] * 4 + ["male"] * 4, name="sex")
+    report = fairness_report(y_true, y_pred, sensitive_features=sex)
+    text = str(report)
+    assert text == repr(report)
+    summary, rates = text.split("\n\n")
+    for name in report.summary.index:
+        assert name in summary
+    header, *rows = rates.splitlines()
+    assert [row.split()[0] for row in rows] == ["overall", "female", "male", "difference", "ratio"]
+    assert header.split() == ["sex", "count", "selection_rate", "true_positive_rate", "false_positive_rate", "accuracy"]
+    # Numbers are right-aligned under their column's name.
+    selection_rate_end = header.index("selection_rate") + len("selection_rate")
+    assert [row[selection_rate_end - 5 : selection_rate_end] for row in rows] == ["0.500", "0.500", "0.500", "0.000", "1.000"]
+    # Still the Bunch of frames it was.
+    assert set(report) == {"by_group", "overall", "difference", "ratio", "summary", "metric_frame"}
+    assert report.by_group is report["by_group"]
 
 
 def _weighted_and_repeated(seed=0, n=60):
@@ -160,3 +183,45 @@ def test_tradeoff_display_needs_the_test_attribute():
     X, y, s = make_data()
     with pytest.raises(ValueError, match="sensitive_features_test"):
         FairnessTradeoffDisplay.from_estimator(FairClassifier(), X, y, X, y, sensitive_features_train=s)
+
+
+def test_tradeoff_display_labels_each_point_with_its_adversary_weight():
+    display = FairnessTradeoffDisplay([0, 0.5, 3], [0.85, 0.84, 0.82], [0.18, 0.09, 0.03]).plot()
+    assert [text.get_text() for text in display.ax_.texts] == ["w=0", "w=0.5", "w=3"]
+    assert display.ax_.get_legend().get_title().get_text() == "w: adversary_weight"
+
+
+def _tradeoff(estimator, X, y, s, **kwargs):
+    return FairnessTradeoffDisplay.from_estimator(estimator, X, y, X, y, adversary_weights=(0.0, 3.0), **kwargs)
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_tradeoff_display_of_a_pipeline_ending_in_a_fair_classifier_matches_the_classifier_alone(routing):
+    X, y, s = make_data()
+    params = dict(max_epochs=2, batch_size=32, encoder__hidden_units=(4,), random_state=0)
+    alone = _tradeoff(FairClassifier(**params), X, y, s, sensitive_features_train=s, sensitive_features_test=s)
+    with sklearn.config_context(enable_metadata_routing=routing):
+        model = FairClassifier(**params)
+        if routing:
+            model.set_fit_request(sensitive_features=True)
+        pipeline = make_pipeline(FunctionTransformer(), model)
+        display = _tradeoff(pipeline, X, y, s, sensitive_features_train=s, sensitive_features_test=s)
+    # The same points: each weight reached the pipeline's classifier, and so did the attribute.
+    np.testing.assert_allclose(display.scores, alone.scores)
+    np.testing.assert_allclose(display.disparities, alone.disparities)
+    assert display.line_.get_label() == "FairClassifier"
+
+
+def test_tradeoff_display_of_a_pipeline_reads_the_test_attribute_from_its_classifiers_column():
+    X, y, s = make_data()
+    frame = pd.DataFrame(X, columns=["proxy", "a", "b"]).assign(sex=np.where(s == 1, "m", "f"))
+    params = dict(max_epochs=2, batch_size=32, encoder__hidden_units=(4,), random_state=0)
+    pipeline = make_pipeline(FunctionTransformer(), FairClassifier("sex", **params))
+    display = _tradeoff(pipeline, frame, y, s)
+    assert len(display.scores) == 2
+
+
+def test_tradeoff_display_refuses_a_model_without_an_adversary_weight():
+    X, y, s = make_data()
+    with pytest.raises(TypeError, match="adversary_weight"):
+        _tradeoff(make_pipeline(FunctionTransformer(), LogisticRegression()), X, y, s, sensitive_features_test=s)
