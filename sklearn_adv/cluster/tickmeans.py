@@ -1,5 +1,7 @@
 """Transformation-invariant k-means for images (TICKMeans)."""
 
+import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -85,6 +87,10 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         2-D input ``(n, length)`` is a set of 1-D signals: translations shift
         them along their length (with zeros entering, or circularly with
         ``Translation(mode="circular")``), rotations leave them unchanged.
+        Rows whose length is a square of 5 or more (64 values, as
+        ``load_digits().data``) are probably flat images: ``fit`` warns and
+        names the ``image_shape`` to pass; ``image_shape=(1, length)`` says
+        they are signals and silences the warning.
     encoder : None, str, torch.nn.Module class or instance, default=None
         The deep solver's network reading a sample to predict the parameters
         of every transformation of every prototype: a registered network name
@@ -165,7 +171,12 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
     The squared distances of :meth:`transform` are also those used for the
     assignment, recomputed in float64 for each cluster's best map, so
     :meth:`predict` is the argmin of :meth:`transform` and ``labels_`` is
-    ``predict`` of the training data. Pixel values are used as they are.
+    ``predict`` of the training data. Pixel values are used as they are;
+    only when the largest magnitude is beyond :math:`2^{32}` (or below
+    :math:`2^{-32}`), where the solver's float32 squares would overflow (or
+    vanish), it works on the images divided by a power of two, an exact
+    division, and reports prototypes, distances and objective in the units
+    of the input.
 
     References
     ----------
@@ -271,12 +282,17 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         X = validate_data(self, X, allow_nd=True, dtype=[np.float64, np.float32], ensure_min_samples=1)
         if y is not None:
             check_consistent_length(X, y)
-        images, shape = _as_images(X, self.image_shape)
+        if X.ndim == 2 and self.image_shape is None:
+            _warn_if_rows_look_like_images(X.shape[1])
+        scale = _safe_scale(X)
+        images, shape = _as_images(X, self.image_shape, scale)
         if len(images) < self.n_clusters:
             raise ValueError(f"n_samples={len(images)} should be >= n_clusters={self.n_clusters}.")
         transformations = resolve_transformations(self.transformations)
         device = self._fit_device()  # a CUDA request without CUDA fails here, whatever the solver
         rng = check_random_state(self.random_state)
+        self._scale = scale
+        self._input_shape = X.shape[1:]
         self._image_shape = shape
         self._out_shape = X.shape[1:] if X.ndim > 2 or self.image_shape is None else tuple(self.image_shape)
         self.transformations_ = transformations
@@ -285,14 +301,15 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         else:
             centers, n_iter = self._fit_discrete(images, transformations, rng)
         self._centers = centers
-        self.cluster_centers_ = centers.reshape((self.n_clusters, *self._out_shape)).astype(X.dtype)
+        # Back to the input's units in its own dtype, where a float64 input's large values fit.
+        self.cluster_centers_ = centers.reshape((self.n_clusters, *self._out_shape)).astype(X.dtype) * scale
         self.n_iter_ = int(n_iter)
         self._n_features_out = self.n_clusters
         # The final assignment as predict computes it, so that labels_ is
         # predict(X) and inertia_ is -score(X) exactly.
         final = self._assignment(images)
         self.labels_ = final.labels.astype(np.int32)
-        self.inertia_ = float(final.best.sum())
+        self.inertia_ = float(final.best.sum()) * scale * scale
         return self
 
     def _discrete_problem(self, images, rng):
@@ -356,15 +373,27 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         return exact_assign(images.reshape(len(images), -1), self._bank, self._centers)
 
     def _distances(self, X, with_aligned=False):
+        """Validated ``X`` and the assignment of its images, in the solver's units (divided by ``_scale``)."""
         check_is_fitted(self)
+        self._check_fitted_shape(X.shape if hasattr(X, "shape") else np.asarray(X).shape)
         X = validate_data(self, X, allow_nd=True, dtype=[np.float64, np.float32], reset=False)
-        images, shape = _as_images(X, self.image_shape)
-        if shape != self._image_shape:
-            hint = ""
-            if X.shape == self._image_shape[-X.ndim :] and self.image_shape is None:
-                hint = f" A single image? Pass it as a batch of one, X[np.newaxis] (shape {(1, *X.shape)})."
-            raise ValueError(f"X holds images of shape {shape}, but the model was fitted on {self._image_shape}.{hint}")
+        images, _ = _as_images(X, self.image_shape, self._scale)
         return X, self._assignment(images, with_aligned=with_aligned)
+
+    def _check_fitted_shape(self, shape):
+        """Refuse samples of another shape than in fit, speaking of images rather than of features."""
+        fitted = tuple(self._input_shape)
+        if len(shape) < 2 or tuple(shape[1:]) == fitted:
+            return  # 1-D input gets scikit-learn's "Expected 2D array" from validate_data
+        if len(shape) == 2 and len(fitted) == 1 and self.image_shape is None:
+            return  # 1-D signals are rows of features: scikit-learn's own message says it
+        hint = ""
+        if tuple(shape) == fitted:
+            hint = f" A single image? Pass it as a batch of one, X[np.newaxis] (shape {(1, *shape)})."
+        raise ValueError(
+            f"X holds {_describe_samples(shape[1:])}, but {type(self).__name__} was fitted on "
+            f"{_describe_samples(fitted, self.image_shape)}: pass X of shape (n_samples, {', '.join(map(str, fitted))}).{hint}"
+        )
 
     def predict(self, X):
         """Index of the nearest transformed prototype of each sample.
@@ -397,7 +426,7 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             Euclidean distances, as :meth:`sklearn.cluster.KMeans.transform`.
         """
         X, result = self._distances(X)
-        return np.sqrt(result.per_cluster).astype(X.dtype, copy=False)
+        return np.sqrt(result.per_cluster).astype(X.dtype, copy=False) * self._scale
 
     def fit_transform(self, X, y=None):
         """Fit, then return :meth:`transform` of ``X``."""
@@ -412,7 +441,7 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             Minus the sum of squared distances to the best transformed prototype.
         """
         _, result = self._distances(X)
-        return -float(result.best.sum())
+        return -float(result.best.sum()) * self._scale * self._scale
 
     def align(self, X):
         """For each sample, its cluster's prototype transformed to match it.
@@ -430,7 +459,7 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             aligned = result.aligned
         else:
             aligned = aligned_prototypes(self._bank, self._centers, result)
-        return aligned.reshape(X.shape).astype(X.dtype, copy=False)
+        return aligned.reshape(X.shape).astype(X.dtype, copy=False) * self._scale
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -438,9 +467,59 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         return tags
 
 
-def _as_images(X, image_shape):
-    """A validated array as ``(n, C, H, W)`` float32 and its ``(C, H, W)``; rows without ``image_shape`` are 1-D signals."""
+# Values whose float32 squares, summed over an image, neither overflow nor vanish.
+_SAFE_MAGNITUDES = (2.0**-32, 2.0**32)
+
+
+def _safe_scale(X):
+    """1.0 for values of ordinary size, else the power of two the solver divides ``X`` by.
+
+    The discrete solver computes squared norms and cross-correlations in
+    float32, which overflow past about 1e38 (values past 1e19) and vanish
+    below 1e-45. Out of :data:`_SAFE_MAGNITUDES`, the images are divided by
+    the power of two nearest below their largest magnitude: an exact
+    division (bar values far below the largest), which leaves the clustering
+    as it would be on the images themselves.
+    """
+    peak = float(np.max(np.abs(X))) if X.size else 0.0
+    low, high = _SAFE_MAGNITUDES
+    if peak == 0.0 or low <= peak <= high:
+        return 1.0
+    return float(np.ldexp(1.0, np.frexp(peak)[1] - 1))
+
+
+def _describe_samples(sample_shape, image_shape=None):
+    """What samples of this shape are to TICKMeans, in words: images, flat images or flat rows."""
+    sample_shape = tuple(int(s) for s in sample_shape)
+    if len(sample_shape) > 1:
+        return f"images of shape {sample_shape}"
+    if image_shape is not None:
+        return f"flat rows of {sample_shape[0]} values (image_shape={tuple(image_shape)})"
+    return f"flat rows of {sample_shape[0]} values"
+
+
+def _warn_if_rows_look_like_images(length):
+    """Warn that rows of a square length are read as 1-D signals, naming the ``image_shape`` they may need."""
+    side = math.isqrt(length)
+    if side >= 5 and side * side == length:
+        warnings.warn(
+            f"TICKMeans reads rows of {length} values as 1-D signals (shifted along the row). If they are "
+            f"{side}x{side} images, pass image_shape=({side}, {side}) or X reshaped to (n_samples, {side}, {side}); "
+            f"if they are signals, pass image_shape=(1, {length}) to silence this warning.",
+            UserWarning,
+            stacklevel=4,  # the caller of fit, through _fit_context's wrapper
+        )
+
+
+def _as_images(X, image_shape, scale=1.0):
+    """A validated array as ``(n, C, H, W)`` float32 divided by ``scale``, and its ``(C, H, W)``.
+
+    Rows without ``image_shape`` are 1-D signals. ``X`` is divided in its
+    own dtype, before the cast to float32 that its large values would not survive.
+    """
     images, shape = as_network_input(X, image_shape, signals=True)
     if X.ndim > 2 and image_shape is not None and tuple(check_image_shape(image_shape)) != tuple(shape):
         raise ValueError(f"image_shape={image_shape!r} does not match X of shape {X.shape}.")
+    if scale != 1.0:
+        images = images / scale
     return np.ascontiguousarray(images, dtype=np.float32), tuple(int(s) for s in shape)

@@ -11,15 +11,23 @@ from sklearn_adv.domain.label_shift import estimate_class_weights
 from sklearn_adv.domain.plotting import plot_domain_features
 from sklearn_adv.domain.scorers import (
     domain_classifier_accuracy,
+    domain_classifier_accuracy_scorer,
     importance_weighted_accuracy,
+    importance_weighted_accuracy_scorer,
+    labelled_accuracy_scorer,
     target_entropy_score,
+    target_entropy_scorer,
 )
 
 __all__ = [
     "DomainAdversarialClassifier",
     "domain_classifier_accuracy",
+    "domain_classifier_accuracy_scorer",
     "estimate_class_weights",
     "importance_weighted_accuracy",
+    "importance_weighted_accuracy_scorer",
+    "labelled_accuracy_scorer",
     "plot_domain_features",
     "target_entropy_score",
+    "target_entropy_scorer",
 ]

@@ -513,8 +513,12 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         """Accuracy on the labelled rows of ``(X, y)``; rows with ``y == -1`` are ignored.
 
         This is what a search or ``cross_val_score`` uses with ``scoring=None``.
-        ``scoring="accuracy"`` would score every row, counting the unlabelled
-        ones as errors.
+        ``scoring="accuracy"`` would score every row, silently counting the
+        unlabelled ones as errors: scikit-learn's string scorers compare
+        ``predict(X)`` with ``y`` themselves, and nothing of ``y`` reaches
+        the estimator there, so it cannot warn. To report this accuracy
+        beside other scores, use
+        :data:`~sklearn_adv.domain.labelled_accuracy_scorer`.
 
         Parameters
         ----------

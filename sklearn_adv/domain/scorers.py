@@ -17,6 +17,16 @@ label.
 - :func:`domain_classifier_accuracy`: how well a fresh classifier tells
   source from target on the learned features (0.5 means indistinguishable).
   A diagnostic, not a selection rule: it is not "greater is better".
+
+scikit-learn knows scorers by name only from its own list, which has no
+public way to add names, so ``scoring="target_entropy"`` cannot work. The
+ready scorer objects below are what ``scoring=`` takes instead, alone or as
+values of a dict of several (``refit=`` then names one of its keys):
+:data:`target_entropy_scorer`, :data:`importance_weighted_accuracy_scorer`,
+:data:`domain_classifier_accuracy_scorer`, and
+:data:`labelled_accuracy_scorer`, the accuracy on the labelled rows, which
+``scoring="accuracy"`` is not: it counts every ``-1`` row as an error, and
+no hook lets an estimator see the labels a string scorer compares with.
 """
 
 import numpy as np
@@ -24,6 +34,7 @@ from scipy.special import xlogy
 from sklearn.base import clone
 from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -201,3 +212,58 @@ def domain_classifier_accuracy(estimator, X, y, *, classifier=None, cv=3, random
     folds = StratifiedKFold(cv, shuffle=True, random_state=random_state)
     predicted = cross_val_predict(clone(classifier), features, target, cv=folds)
     return float(0.5 * (np.mean(predicted[target]) + np.mean(~predicted[~target])))
+
+
+def _labelled_accuracy(estimator, X, y):
+    """Accuracy of ``estimator.predict`` on the rows with ``y != -1``, as DANN's own ``score``."""
+    y, target = _masks(X, y, "labelled_accuracy_scorer")
+    if target.all():
+        raise ValueError("labelled_accuracy_scorer needs labelled rows (y != -1) in the validation fold.")
+    source = np.flatnonzero(~target)
+    return float(accuracy_score(y[source], estimator.predict(_safe_indexing(X, source))))
+
+
+class _SemiSupervisedScorer:
+    """A scorer ``scorer(estimator, X, y)`` for ``scoring=``, over folds of labelled and ``-1`` rows.
+
+    A named object rather than the bare function, so that it reads as a
+    scorer in a ``scoring`` dict and in reprs.
+    """
+
+    def __init__(self, name, score_func, doc):
+        self._name = name
+        self._score_func = score_func
+        self.__doc__ = doc
+
+    def __call__(self, estimator, X, y):
+        return self._score_func(estimator, X, y)
+
+    def __repr__(self):
+        return self._name
+
+
+#: Scorer of :func:`target_entropy_score` for ``scoring=``; greater is better.
+target_entropy_scorer = _SemiSupervisedScorer(
+    "target_entropy_scorer",
+    target_entropy_score,
+    "Scorer of :func:`target_entropy_score` for ``scoring=``; greater is better.",
+)
+#: Scorer of :func:`importance_weighted_accuracy` (its defaults) for ``scoring=``.
+importance_weighted_accuracy_scorer = _SemiSupervisedScorer(
+    "importance_weighted_accuracy_scorer",
+    importance_weighted_accuracy,
+    "Scorer of :func:`importance_weighted_accuracy` (with its defaults) for ``scoring=``; greater is better.",
+)
+#: Scorer of :func:`domain_classifier_accuracy` for ``scoring=``: to report, not to select on.
+domain_classifier_accuracy_scorer = _SemiSupervisedScorer(
+    "domain_classifier_accuracy_scorer",
+    domain_classifier_accuracy,
+    "Scorer of :func:`domain_classifier_accuracy` for ``scoring=``: a diagnostic to report, not to select on.",
+)
+#: Accuracy on the rows with ``y != -1`` for ``scoring=``, as ``DomainAdversarialClassifier.score``.
+labelled_accuracy_scorer = _SemiSupervisedScorer(
+    "labelled_accuracy_scorer",
+    _labelled_accuracy,
+    "Accuracy on the labelled rows (``y != -1``) for ``scoring=``, as ``DomainAdversarialClassifier.score``:"
+    " ``scoring='accuracy'`` would count the unlabelled rows as errors.",
+)

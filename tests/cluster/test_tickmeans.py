@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -528,6 +529,71 @@ def test_a_single_image_gets_a_hint_to_pass_a_batch_of_one(shifted_pairs):
     with pytest.raises(ValueError, match=r"A single image\? Pass it as a batch of one, X\[np.newaxis\]"):
         model.predict(image)
     assert model.predict(image[np.newaxis]).tolist() == model.predict(shifted_pairs[:1]).tolist()
+
+
+@pytest.mark.parametrize("factor", [1e19, 2.0**70, 1e-25])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_huge_and_tiny_images_cluster_like_the_images(shifted_pairs, factor, dtype):
+    # float32 squares of values past 1e19 overflow, those of values below 1e-23 vanish.
+    params = {"n_clusters": 2, "transformations": ["translation", Rotation(n_angles=3)], "random_state": 0}
+    reference = TICKMeans(**params).fit(shifted_pairs.astype(dtype))
+    X = (shifted_pairs * factor).astype(dtype)
+    model = TICKMeans(**params).fit(X)
+    np.testing.assert_array_equal(model.labels_, reference.labels_)
+    np.testing.assert_array_equal(model.predict(X), reference.labels_)
+    assert model.cluster_centers_.dtype == dtype
+    np.testing.assert_allclose(model.cluster_centers_ / factor, reference.cluster_centers_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.transform(X) / factor, reference.transform(shifted_pairs.astype(dtype)), rtol=1e-4)
+    assert model.inertia_ / factor**2 == pytest.approx(reference.inertia_, rel=1e-4)
+    assert -model.score(X) == pytest.approx(model.inertia_, rel=1e-6)
+    np.testing.assert_allclose(model.align(X) / factor, reference.align(shifted_pairs.astype(dtype)), rtol=1e-4, atol=1e-5)
+
+
+def test_a_power_of_two_factor_scales_the_fit_exactly(shifted_pairs):
+    reference = TICKMeans(n_clusters=2, random_state=0).fit(shifted_pairs)
+    model = TICKMeans(n_clusters=2, random_state=0).fit(shifted_pairs * 2.0**80)
+    np.testing.assert_array_equal(model.cluster_centers_, reference.cluster_centers_ * 2.0**80)
+    assert model.inertia_ == reference.inertia_ * 2.0**160
+
+
+def test_flat_rows_of_a_square_length_warn_that_they_are_read_as_signals():
+    X = np.random.RandomState(0).rand(6, 64)
+    with pytest.warns(UserWarning, match=r"image_shape=\(8, 8\) or X reshaped to \(n_samples, 8, 8\)"):
+        TICKMeans(n_clusters=2, n_init=1, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        signals = TICKMeans(n_clusters=2, n_init=1, image_shape=(1, 64), random_state=0).fit(X)
+        TICKMeans(n_clusters=2, n_init=1, image_shape=(8, 8), random_state=0).fit(X)
+        TICKMeans(n_clusters=2, n_init=1, random_state=0).fit(X.reshape(6, 8, 8))
+        TICKMeans(n_clusters=2, n_init=1, random_state=0).fit(X[:, :20])  # not a square
+        TICKMeans(n_clusters=2, n_init=1, random_state=0).fit(X[:, :16])  # 4x4: too small to be an image
+    with pytest.warns(UserWarning):
+        as_rows = TICKMeans(n_clusters=2, n_init=1, random_state=0).fit(X)
+    # image_shape=(1, length) is the same 1-D clustering, said explicitly.
+    np.testing.assert_array_equal(signals.cluster_centers_.reshape(2, 64), as_rows.cluster_centers_)
+
+
+@pytest.mark.parametrize(
+    "shape, match",
+    [
+        ((3, 7, 7), r"X holds images of shape \(7, 7\), but TICKMeans was fitted on images of shape \(6, 6\)"),
+        ((3, 49), r"X holds flat rows of 49 values, but TICKMeans was fitted on images of shape \(6, 6\)"),
+        ((3, 36), r"flat rows of 36 values, .* pass X of shape \(n_samples, 6, 6\)"),
+        ((3, 1, 6, 6), r"X holds images of shape \(1, 6, 6\)"),
+    ],
+)
+def test_an_image_size_mismatch_at_predict_speaks_of_image_shapes(shape, match):
+    model = TICKMeans(n_clusters=2, n_init=1, random_state=0).fit(np.random.RandomState(0).rand(6, 6, 6))
+    for method in (model.predict, model.transform, model.score, model.align):
+        with pytest.raises(ValueError, match=match) as error:
+            method(np.zeros(shape))
+        assert "features" not in str(error.value)
+
+
+def test_a_flat_image_size_mismatch_names_the_fitted_image_shape():
+    model = TICKMeans(n_clusters=2, n_init=1, image_shape=(6, 6), random_state=0).fit(np.random.RandomState(0).rand(6, 36))
+    with pytest.raises(ValueError, match=r"X holds flat rows of 49 values, .* flat rows of 36 values \(image_shape=\(6, 6\)\)"):
+        model.predict(np.zeros((3, 49)))
 
 
 def test_inputs_are_not_modified(shifted_pairs):

@@ -8,7 +8,7 @@ from sklearn import config_context
 from sklearn.base import clone
 from sklearn.datasets import make_moons
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
@@ -16,9 +16,13 @@ from torch import nn
 from sklearn_adv import DomainAdversarialClassifier, plugins
 from sklearn_adv.domain import (
     domain_classifier_accuracy,
+    domain_classifier_accuracy_scorer,
     importance_weighted_accuracy,
+    importance_weighted_accuracy_scorer,
+    labelled_accuracy_scorer,
     plot_domain_features,
     target_entropy_score,
+    target_entropy_scorer,
 )
 from sklearn_adv.nn import MLP
 from sklearn_adv.nn.adversarial import AdversarialNet
@@ -505,6 +509,40 @@ def test_label_free_scorers_score_grid_search_folds_holding_unlabelled_rows():
         search = GridSearchCV(DomainAdversarialClassifier(**TINY), grid, scoring=scorer, cv=2).fit(X, y)
         scores = search.cv_results_["mean_test_score"]
         assert np.all((low <= scores) & (scores <= high)), (scorer.__name__, scores)
+
+
+def test_ready_scorer_objects_select_in_a_grid_search_over_folds_with_unlabelled_rows():
+    X, y, _ = _shift()
+    search = GridSearchCV(
+        DomainAdversarialClassifier(**TINY), {"adversary_weight": [0.0, 1.0]}, scoring=target_entropy_scorer, cv=2
+    ).fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all((-np.log(2) <= scores) & (scores <= 0.0))
+    assert repr(target_entropy_scorer) == "target_entropy_scorer"
+    # The objects score as their functions do.
+    fitted = search.best_estimator_
+    assert target_entropy_scorer(fitted, X, y) == target_entropy_score(fitted, X, y)
+    assert importance_weighted_accuracy_scorer(fitted, X, y) == importance_weighted_accuracy(fitted, X, y)
+    assert domain_classifier_accuracy_scorer(fitted, X, y) == domain_classifier_accuracy(fitted, X, y)
+
+
+def test_labelled_accuracy_scorer_is_the_estimators_own_score_where_accuracy_counts_unlabelled_rows():
+    X, y, _ = _shift()
+    clf = DomainAdversarialClassifier(**TINY)
+    scoring = {
+        "entropy": target_entropy_scorer,
+        "labelled": labelled_accuracy_scorer,
+        "importance_weighted": importance_weighted_accuracy_scorer,
+        "domain_classifier": domain_classifier_accuracy_scorer,
+        "accuracy": "accuracy",
+    }
+    results = cross_validate(clf, X, y, cv=2, scoring=scoring)
+    np.testing.assert_array_equal(results["test_labelled"], cross_val_score(clf, X, y, cv=2))
+    # The string scorer counts the 30 unlabelled rows of 70 as errors.
+    assert np.all(results["test_accuracy"] <= 40 / 70 + 0.05)
+    assert np.all(results["test_labelled"] > results["test_accuracy"])
+    with pytest.raises(ValueError, match="labelled rows"):
+        labelled_accuracy_scorer(clf.fit(X, y), X[y == -1], y[y == -1])
 
 
 def test_target_entropy_is_zero_for_confident_and_minus_log_k_for_uniform_predictions():
