@@ -236,6 +236,8 @@ def drop_empty_globs(app, docname, source):
             if not matched:
                 continue
             remaining -= matched
+        elif in_toctree and stripped and not stripped.startswith(":"):
+            remaining.discard(stripped)  # a page listed by name is no glob's to match
         lines.append(line)
     source[0] = "\n".join(lines) + "\n"
 

@@ -17,7 +17,7 @@ from sklearn_adv.nn.networks import MLP, ConvNet, build_network, default_network
 from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
 
 # The encoder is torch-free and lives in preprocessing; the engine keeps the name for compatibility.
-from sklearn_adv.preprocessing import TabularEncoder
+from sklearn_adv.preprocessing import TabularEncoder  # noqa: F401  (its former home; documented in preprocessing)
 
 __all__ = [
     "AdversarialNet",
@@ -31,7 +31,6 @@ __all__ = [
     "Mixup",
     "NetworkClassifierMixin",
     "NetworkEstimator",
-    "TabularEncoder",
     "TrainingProgress",
     "build_network",
     "default_network",
