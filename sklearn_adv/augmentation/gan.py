@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 from imblearn.utils import check_sampling_strategy
-from sklearn.base import _fit_context
+from sklearn.base import _fit_context  # no public equivalent: validates parameters once per fit
 from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted, validate_data  # _check_y: no public API

@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from scipy.special import softmax
-from sklearn.base import _fit_context
+from sklearn.base import _fit_context  # no public equivalent: validates parameters once per fit
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing  # private by name, listed in scikit-learn's API reference
 from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints

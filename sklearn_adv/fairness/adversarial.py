@@ -16,7 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import _fit_context
+from sklearn.base import _fit_context  # no public equivalent: validates parameters once per fit
 from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (  # _check_sample_weight: no public equivalent

@@ -1,7 +1,7 @@
 """A plain supervised network classifier: the shortest estimator on the engine's base."""
 
 import numpy as np
-from sklearn.base import _fit_context
+from sklearn.base import _fit_context  # no public equivalent: validates parameters once per fit
 from sklearn.utils.validation import _check_sample_weight  # no public equivalent
 from torch import nn
 
