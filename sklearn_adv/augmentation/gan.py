@@ -1,6 +1,7 @@
 """Conditional GAN augmentation of tables and images as a scikit-learn sampler."""
 
 import copy
+import warnings
 from collections import OrderedDict
 from numbers import Integral, Real
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 from imblearn.utils import check_sampling_strategy
+from scipy import sparse
 from sklearn.base import _fit_context  # no public equivalent: validates parameters once per fit
 from sklearn.utils._param_validation import Interval, StrOptions  # no public API for parameter constraints
 from sklearn.utils.multiclass import type_of_target
@@ -29,6 +31,12 @@ _CLASS_TARGETS = ("binary", "multiclass")
 # and conditions whatever the data, so the kind is not read from its shape.
 _TABLE_KINDS = {"generator": "mlp", "discriminator": "mlp"}
 _IMAGE_KINDS = {"generator": "dcgan_generator", "discriminator": "dcgan_discriminator"}
+
+# What to do when the table reaching the GAN was one-hot encoded before it.
+_BEFORE_THE_ENCODER = (
+    "Put GANAugmenter before the encoder in the pipeline, or pass the DataFrame with its categorical "
+    "columns (of category, string, object or bool dtype, or listed in categorical_features)."
+)
 
 # Settings of both players' Adam, as DCGAN and CTGAN train them.
 _ADAM_SETTINGS = {"optimizer__betas": (0.5, 0.9), "optimizer__weight_decay": 1e-6}
@@ -171,6 +179,11 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     produces (so synthetic rows have missing values at about the same rate),
     and a missing category is a category of its own (see
     :class:`~sklearn_adv.preprocessing.TabularEncoder`). Images must be finite.
+
+    Categorical columns must reach the GAN unencoded, so that it generates
+    whole categories: in a pipeline it goes before any one-hot encoder. A
+    sparse ``X`` is refused, and numeric columns that look one-hot encoded
+    get a warning.
 
     Generated tables have the columns, dtypes and categories of the input;
     integer columns stay integer and numeric values stay within the range
@@ -372,6 +385,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
                 random_state=rng.randint(np.iinfo(np.int32).max),
             )
             encoded = self.encoder_.fit_transform(X_valid)
+            _warn_if_one_hot(X_valid, self.encoder_.is_categorical_)
             data["real"] = np.ascontiguousarray(encoded, dtype=np.float32)
             cond_spans = [(s.start, s.stop) for s in self.encoder_.categorical_spans_]
             row_weights, cond_weights = _training_by_sampling(data["real"], cond_spans, codes, n_classes)
@@ -418,6 +432,11 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         return self.net_.module_
 
     def _validate(self, X, y):
+        if sparse.issparse(X):
+            raise TypeError(
+                "X is a sparse matrix, as a OneHotEncoder outputs by default; GANAugmenter models categorical "
+                f"columns itself and needs them unencoded. {_BEFORE_THE_ENCODER}"
+            )
         if isinstance(X, pd.DataFrame):
             if self.image_shape is not None:
                 raise ValueError("image_shape is for images given as flat numeric rows, not for a DataFrame.")
@@ -656,6 +675,66 @@ class _RecordDiscriminator:
 
     def __repr__(self):
         return f"{type(self).__name__}(module={type(self.module).__name__}, pac={self.augmenter.pac_})"
+
+
+def _warn_if_one_hot(X, is_categorical):
+    """Warn when numeric columns of ``X`` look like the output of a one-hot encoder.
+
+    The GAN would model them as numbers, so that the synthetic "one-hot"
+    blocks would hold fractions that do not sum to 1. Two signs: a run of
+    adjacent 0/1 columns whose row sums are 1 in every row (an encoded
+    category), or at least three 0/1 columns making up half the columns or
+    more (categories encoded with a dropped level). A table with a binary
+    flag or two shows neither.
+    """
+    numeric = np.flatnonzero(~np.asarray(is_categorical, dtype=bool))
+    if isinstance(X, pd.DataFrame):
+        values = X.iloc[:, numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+        labels = X.columns[numeric].tolist()
+    else:
+        values, labels = X[:, numeric], numeric.tolist()
+    # NaN is neither 0 nor 1, so a column with missing values is not binary.
+    binary = np.flatnonzero(((values == 0) | (values == 1)).all(axis=0))
+    blocks = _one_hot_runs(values, binary)
+    if not blocks and not (len(binary) >= 3 and 2 * len(binary) >= X.shape[1]):
+        return
+    if blocks:
+        what = f"columns ({_some([labels[j] for j in blocks[0]])}) hold only 0 and 1 and sum to 1 in every row"
+        what += f" (the first of {len(blocks)} such groups of columns)" if len(blocks) > 1 else ""
+    else:
+        what = f"{len(binary)} of its {X.shape[1]} columns ({_some([labels[j] for j in binary])}) hold only 0 and 1"
+    warnings.warn(
+        f"X looks one-hot encoded: {what}. GANAugmenter would model these columns as numbers, and its synthetic "
+        f"rows would not be one-hot. {_BEFORE_THE_ENCODER}",
+        UserWarning,
+        stacklevel=5,  # the caller of fit or fit_resample
+    )
+
+
+def _some(labels, n=6):
+    return ", ".join(map(str, labels[:n])) + (", ..." if len(labels) > n else "")
+
+
+def _one_hot_runs(values, binary):
+    """Runs of at least two adjacent 0/1 columns (positions in ``binary``) whose row sums are all 1.
+
+    One pass over the columns: a run grows while no row sums above 1, and
+    is closed, as a one-hot block when every row sums to 1, when the next
+    column is not adjacent or would push a row above 1.
+    """
+    blocks, run, sums = [], [], None
+    for j in binary:
+        column = values[:, j]
+        if run and run[-1] == j - 1 and not (sums + column > 1).any():
+            run.append(j)
+            sums += column
+            continue
+        if len(run) >= 2 and (sums == 1).all():
+            blocks.append(run)
+        run, sums = [j], column.copy()
+    if len(run) >= 2 and (sums == 1).all():
+        blocks.append(run)
+    return blocks
 
 
 def _one_column(n, n_columns, j, device):

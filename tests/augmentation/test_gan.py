@@ -1,15 +1,18 @@
 """GANAugmenter: the sampler and generator contract, tables, images, losses and the engine under it."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline as sklearn_make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 
 from sklearn_adv import GANAugmenter, plugins
 from sklearn_adv.augmentation.gan import _training_by_sampling
@@ -325,6 +328,71 @@ def test_a_gan_trained_on_a_gpu_unpickles_on_a_cpu_only_machine(tmp_path):
 def test_bad_input_raises_before_training(params, X, y, match):
     with pytest.raises((ValueError, TypeError), match=match):
         GANAugmenter(**{**TINY, **params}).fit(X, y)
+
+
+# -- tables encoded before the GAN ---------------------------------------------------
+
+
+def _categories_and_numbers(n=120, seed=0):
+    """Two categorical columns (strings) and two numeric ones, as arrays."""
+    rng = np.random.RandomState(seed)
+    categories = np.c_[rng.choice(["tech", "admin", "sales"], n), rng.choice(["north", "south"], n)]
+    numbers = np.c_[rng.randint(18, 90, n), rng.normal(50, 10, n)]
+    return categories, numbers, np.arange(n) % 2
+
+
+def _one_hot_warnings(X, y, **params):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GANAugmenter(**{**TINY, **params}).fit(X, y)
+    return [w for w in caught if issubclass(w.category, UserWarning) and "one-hot" in str(w.message)]
+
+
+def test_a_sparse_table_from_an_encoder_is_refused_with_what_to_do_instead():
+    categories, numbers, y = _categories_and_numbers()
+    encoded = OneHotEncoder().fit_transform(categories)  # sparse, as OneHotEncoder gives by default
+    with pytest.raises(TypeError, match="sparse.*before the encoder in the pipeline, or pass the DataFrame"):
+        GANAugmenter(**TINY).fit(sparse.hstack([numbers, encoded]).tocsr(), y)
+    with pytest.raises(TypeError, match="before the encoder"):
+        make_pipeline(OneHotEncoder(), GANAugmenter(**TINY), LogisticRegression()).fit(categories, y)
+
+
+@pytest.mark.parametrize("drop", [None, "first"])
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_a_dense_one_hot_encoded_table_gets_a_warning_with_what_to_do_instead(drop, as_frame):
+    categories, numbers, y = _categories_and_numbers()
+    encoder = OneHotEncoder(drop=drop, sparse_output=False).fit(categories)
+    X = np.c_[numbers, encoder.transform(categories)]
+    if as_frame:  # as set_output(transform="pandas") gives it: numeric columns only
+        X = pd.DataFrame(X, columns=["age", "score", *encoder.get_feature_names_out()])
+    caught = _one_hot_warnings(X, y)
+    assert len(caught) == 1
+    assert "before the encoder in the pipeline, or pass the DataFrame" in str(caught[0].message)
+
+
+def test_a_single_one_hot_block_among_many_numeric_columns_gets_a_warning():
+    categories, numbers, y = _categories_and_numbers()
+    more_numbers = np.random.RandomState(1).normal(size=(len(y), 8))
+    X = np.c_[numbers, more_numbers, OneHotEncoder(sparse_output=False).fit_transform(categories[:, :1])]
+    caught = _one_hot_warnings(X, y)
+    assert len(caught) == 1
+    assert "before the encoder in the pipeline, or pass the DataFrame" in str(caught[0].message)
+
+
+def test_a_numeric_table_with_a_few_binary_flags_or_proper_categories_gets_no_warning():
+    categories, numbers, y = _categories_and_numbers()
+    rng = np.random.RandomState(1)
+    flags = (rng.rand(len(y), 2) > 0.5).astype(float)
+    assert not _one_hot_warnings(np.c_[numbers, rng.normal(size=(len(y), 2)), flags], y)
+    assert not _one_hot_warnings(np.c_[numbers, flags[:, :1]], y)
+    frame = pd.DataFrame({"job": categories[:, 0], "city": categories[:, 1], "age": numbers[:, 0], "owner": flags[:, 0]})
+    assert not _one_hot_warnings(frame, y)
+
+
+def test_one_hot_columns_named_as_categorical_get_no_warning():
+    categories, numbers, y = _categories_and_numbers()
+    X = np.c_[numbers, OneHotEncoder(sparse_output=False).fit_transform(categories)]
+    assert not _one_hot_warnings(X, y, categorical_features=[2, 3, 4, 5, 6])
 
 
 # -- images -------------------------------------------------------------------
