@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline as sklearn_make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from sklearn_adv import GANAugmenter, plugins
-from sklearn_adv.augmentation.gan import _training_by_sampling
+from sklearn_adv.augmentation._gan_data import training_by_sampling as _training_by_sampling
 from sklearn_adv.augmentation.gan_losses import gradient_penalty
 from sklearn_adv.nn import AdversarialNet
 from sklearn_adv.nn.gan import ConditionalDiscriminator, DCGANDiscriminator, DCGANGenerator, GANNet, weighted_row_loader
