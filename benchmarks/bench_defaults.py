@@ -457,7 +457,7 @@ def placed_digits(
     canvas=12, max_shift=2, max_rotation=0.0, brightness=0.0, max_blur=0.0, noise=0.0, classes=10, copies=1, n_rows=None
 ):
     """Digits on a canvas, each with its own shift, rotation, brightness factor in [1 - b, 1 + b],
-    Gaussian blur of sigma in [0, max_blur] and Gaussian noise (a fraction of the full grey range)."""
+    Gaussian blur of sigma in [0, max_blur] and Gaussian noise of standard deviation ``noise`` (pixels in [0, 1])."""
 
     def make(seed, quick):
         rng = np.random.RandomState(seed)
@@ -553,11 +553,11 @@ TICK = Family(
             quick=True,
         ),
         Case("blur", "1,797 images, 12x12, shift 2 px, blur sigma 0-1.2 px", placed_digits(max_blur=1.2)),
-        Case("noise", "1,797 images, 12x12, shift 2 px, noise sd 2 (of 16)", placed_digits(noise=2.0)),
+        Case("noise", "1,797 images, 12x12, shift 2 px, noise sd 1/8 of the grey range", placed_digits(noise=0.125)),
         Case(
             "mixture",
-            "1,797 images, 14x14, shift 3, rotation 20, brightness 30%, blur 0-1, noise 1",
-            placed_digits(canvas=14, max_shift=3, max_rotation=20, brightness=0.3, max_blur=1.0, noise=1.0),
+            "1,797 images, 14x14, shift 3, rotation 20, brightness 30%, blur 0-1, noise 1/16",
+            placed_digits(canvas=14, max_shift=3, max_rotation=20, brightness=0.3, max_blur=1.0, noise=0.0625),
         ),
         Case(
             "large-30000",
