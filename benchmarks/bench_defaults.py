@@ -63,7 +63,6 @@ from fairlearn.metrics import demographic_parity_difference  # noqa: E402
 from fairlearn.reductions import DemographicParity, ExponentiatedGradient  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 from scipy import ndimage  # noqa: E402
-from scipy.optimize import linear_sum_assignment  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.compose import make_column_transformer  # noqa: E402
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification, make_moons  # noqa: E402
@@ -76,6 +75,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from _shared import centre_of_mass, clustering_accuracy  # noqa: E402
 
 from sklearn_adv import (  # noqa: E402
     DomainAdversarialClassifier,
@@ -486,24 +487,6 @@ def placed_digits(
 
 def transformed_digits(seed, quick):
     return make_transformed_digits(random_state=seed)
-
-
-def centre_of_mass(images):
-    """Each image moved (bilinear) so that its centre of mass is the image centre."""
-    centre = (np.array(images.shape[1:]) - 1) / 2.0
-    out = np.empty_like(images)
-    for i, image in enumerate(images):
-        mass = ndimage.center_of_mass(image) if image.sum() > 0 else centre
-        out[i] = ndimage.shift(image, centre - np.array(mass), order=1)
-    return out
-
-
-def clustering_accuracy(y, labels):
-    """Accuracy under the best one-to-one matching of clusters to classes (Hungarian algorithm)."""
-    table_ = np.zeros((y.max() + 1, max(labels.max(), y.max()) + 1))
-    np.add.at(table_, (y, labels), 1)
-    rows, cols = linear_sum_assignment(-table_)
-    return table_[rows, cols].sum() / len(y)
 
 
 def evaluate_tick(data, seed):

@@ -60,6 +60,8 @@ from skorch.callbacks import Callback  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _shared import EpochClock  # noqa: E402
+
 from sklearn_adv import GANAugmenter  # noqa: E402
 from sklearn_adv.augmentation.quality import quality_report  # noqa: E402
 from sklearn_adv.datasets import load_adult  # noqa: E402
@@ -97,38 +99,20 @@ class TimeBudget(Callback):
             raise KeyboardInterrupt  # skorch ends the fit cleanly on it
 
 
-class _EpochClock:
-    """Stands in for tqdm in CTGAN's fit loop, to time its epochs."""
-
-    stamps = []
-
-    def __init__(self, iterable, disable=True, **kwargs):
-        self.iterable = iterable
-
-    def __iter__(self):
-        for item in self.iterable:
-            _EpochClock.stamps.append(time.perf_counter())
-            yield item
-        _EpochClock.stamps.append(time.perf_counter())
-
-    def set_description(self, *args, **kwargs):
-        pass
-
-
 def fit_ctgan(X, y, epochs, seed):
     import ctgan.synthesizers.ctgan as ctgan_module
 
     torch.manual_seed(seed)
     np.random.seed(seed)
-    ctgan_module.tqdm = _EpochClock
-    _EpochClock.stamps = []
+    ctgan_module.tqdm = EpochClock
+    EpochClock.stamps = []
     frame = X.assign(**{LABEL: np.where(np.asarray(y) == 1, ">50K", "<=50K")})
     discrete = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     model = ctgan_module.CTGAN(epochs=epochs, batch_size=500, cuda=False)
     start = time.perf_counter()
     model.fit(frame, discrete_columns=discrete)
     total = time.perf_counter() - start
-    stamps = np.array(_EpochClock.stamps)
+    stamps = np.array(EpochClock.stamps)
     return model, {
         "fit_s": total,
         "epochs": epochs,

@@ -68,7 +68,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy.optimize import linear_sum_assignment
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import accuracy_score, roc_auc_score
@@ -77,6 +76,8 @@ from sklearn.preprocessing import OneHotEncoder
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from _shared import EpochClock, clustering_accuracy  # noqa: E402
 
 from sklearn_adv import (  # noqa: E402
     DomainAdversarialClassifier,
@@ -164,14 +165,6 @@ class Data:
 
 
 # -- quality -----------------------------------------------------------------------------
-
-
-def clustering_accuracy(y, labels):
-    """Accuracy under the best one-to-one matching of clusters to classes (Hungarian algorithm)."""
-    table = np.zeros((y.max() + 1, max(labels.max(), y.max()) + 1))
-    np.add.at(table, (y, labels), 1)
-    rows, cols = linear_sum_assignment(-table)
-    return table[rows, cols].sum() / len(y)
 
 
 def train_on_synthetic_auc(X_synthetic, y_synthetic, X_test, y_test):
@@ -399,24 +392,6 @@ def table(title, cases, results, devices):
 # -- CTGAN, the peer for the GAN -----------------------------------------------------------
 
 
-class _EpochClock:
-    """Stands in for tqdm in CTGAN's fit loop, to time its epochs."""
-
-    stamps = []
-
-    def __init__(self, iterable, disable=True, **kwargs):
-        self.iterable = iterable
-
-    def __iter__(self):
-        for item in self.iterable:
-            _EpochClock.stamps.append(time.perf_counter())
-            yield item
-        _EpochClock.stamps.append(time.perf_counter())
-
-    def set_description(self, *args, **kwargs):
-        pass
-
-
 def ctgan_run(data, epochs, gpu):
     """CTGAN as shipped (batch 500) but ``epochs`` epochs: (fit seconds, median epoch seconds, train-on-synthetic AUC)."""
     import ctgan.synthesizers.ctgan as ctgan_module
@@ -424,8 +399,8 @@ def ctgan_run(data, epochs, gpu):
     X, y, X_test, y_test = data.adult()
     torch.manual_seed(0)
     np.random.seed(0)
-    ctgan_module.tqdm = _EpochClock
-    _EpochClock.stamps = []
+    ctgan_module.tqdm = EpochClock
+    EpochClock.stamps = []
     frame = X.assign(**{LABEL: np.where(y == 1, ">50K", "<=50K")})
     discrete = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     model = ctgan_module.CTGAN(epochs=epochs, batch_size=500, enable_gpu=gpu)
@@ -440,7 +415,7 @@ def ctgan_run(data, epochs, gpu):
     ]
     rows = pd.concat(parts, ignore_index=True)
     labels = (rows.pop(LABEL) == ">50K").astype(int).to_numpy()
-    return seconds, float(np.median(np.diff(_EpochClock.stamps))), train_on_synthetic_auc(rows, labels, X_test, y_test)
+    return seconds, float(np.median(np.diff(EpochClock.stamps))), train_on_synthetic_auc(rows, labels, X_test, y_test)
 
 
 def ctgan_line(data, epochs, gpu):

@@ -49,8 +49,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from scipy import ndimage  # noqa: E402
-from scipy.optimize import linear_sum_assignment  # noqa: E402
+from _shared import centre_of_mass, clustering_accuracy  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # noqa: E402
@@ -71,24 +70,6 @@ DTI_PUBLISHED = [
     ("USPS (Baltaci et al. Table 7)", "86.4"),
     ("Fashion-MNIST (Monnier et al. 2020)", "61.2"),
 ]
-
-
-def clustering_accuracy(y, labels):
-    """Accuracy under the best one-to-one matching of clusters to classes (Hungarian algorithm)."""
-    table = np.zeros((y.max() + 1, max(labels.max() + 1, y.max() + 1)))
-    np.add.at(table, (y, labels), 1)
-    rows, cols = linear_sum_assignment(-table)
-    return table[rows, cols].sum() / len(y)
-
-
-def centre_of_mass(images):
-    """Each image moved (bilinear) so that its centre of mass is the image centre."""
-    centre = (np.array(images.shape[1:]) - 1) / 2.0
-    out = np.empty_like(images)
-    for i, image in enumerate(images):
-        mass = ndimage.center_of_mass(image) if image.sum() > 0 else centre
-        out[i] = ndimage.shift(image, centre - np.array(mass), order=1)
-    return out
 
 
 def kmeans(X, seed):
