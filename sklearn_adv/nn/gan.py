@@ -247,7 +247,13 @@ class GANNet(AdversarialNet):
 
     def initialize_criterion(self):
         # The gan_loss gives the discriminator's loss too: the adversary has no criterion of its own to build.
-        return BaseNet.initialize_criterion(self)
+        BaseNet.initialize_criterion(self)
+        # A loss that draws random numbers takes the fit's generator as a keyword.
+        try:
+            self._loss_takes_generator = "generator" in inspect.signature(self.criterion_.discriminator_loss).parameters
+        except (TypeError, ValueError):
+            self._loss_takes_generator = False
+        return self
 
     def initialize_optimizer(self, *_, **__):
         args, kwargs = self.get_params_for_optimizer("optimizer", self.module_.named_parameters())
@@ -335,11 +341,7 @@ class GANNet(AdversarialNet):
 
     def _loss_generator(self):
         """``{"generator": ...}`` for a GAN loss that draws random numbers (it takes that keyword), else ``{}``."""
-        try:
-            takes = "generator" in inspect.signature(self.criterion_.discriminator_loss).parameters
-        except (TypeError, ValueError):
-            takes = False
-        return {"generator": self.device_generator_} if takes else {}
+        return {"generator": self.device_generator_} if self._loss_takes_generator else {}
 
     def _run_generator(self, z, cond, generator=None):
         """``(fake, raw logits or None)``; our generators' random activations draw from ``generator``.
