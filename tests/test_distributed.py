@@ -8,6 +8,7 @@ random generators, gives what it gives sequentially or on loky's processes.
 
 import numpy as np
 import pytest
+import torch
 from distributed import Client, LocalCluster
 from joblib import parallel_config
 from sklearn.datasets import make_classification
@@ -29,9 +30,16 @@ def client():
     # fitted models from other processes is what the loky test checks.
     # dashboard_address=":0": the scheduler's HTTP server, which runs even
     # without a dashboard, takes a free port rather than one another cluster holds.
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
-        with Client(cluster) as client:
-            yield client
+    # Worker threads share this process's torch: one torch thread, as worker
+    # processes run, so that fits side by side split no arithmetic differently.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
+            with Client(cluster) as client:
+                yield client
+    finally:
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
