@@ -102,8 +102,10 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         channels).
     batch_size : int, default=64
         Mini-batch size of the deep solver.
-    max_epochs : int, default=30
-        Training epochs of the deep solver.
+    max_epochs : int or "auto", default=30
+        Training epochs of the deep solver;
+        ``"auto"`` aims at 2,000 optimizer steps within 10 to 2,000 epochs
+        (see ``n_epochs_``).
     lr : float, default=1e-3
         Adam learning rate of the deep solver.
     device : str or torch.device, default="cpu"
@@ -144,6 +146,9 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         The resolved transformations.
     net_ : skorch.NeuralNet
         The trained net (deep solver only).
+    n_epochs_ : int
+        Epochs of the training (deep solver only): ``max_epochs``, or what ``"auto"`` chose for the
+        number of rows; early stopping may end it sooner.
     history_ : skorch.History
         Its training history (deep solver only).
     n_features_in_ : int
@@ -347,7 +352,7 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                 initial,
                 transformations,
                 targets,
-                max_epochs=self.max_epochs,
+                max_epochs=self.n_epochs_,
                 lr=self.lr,
                 batch_size=min(self.batch_size, len(images)),
                 callbacks=list(self.callbacks or []),

@@ -95,8 +95,10 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         images) it is biased and reweighting costs accuracy. Each estimate
         costs a prediction pass over the training rows. ``"ignore"``: the
         paper's DANN.
-    max_epochs : int, default=100
+    max_epochs : int or "auto", default=100
         Number of passes; an epoch has ``ceil(n_rows / batch_size)`` batches.
+        ``"auto"`` aims at 2,000 optimizer steps within 10 to 2,000 epochs
+        (see ``n_epochs_``).
     batch_size : int, default=64
         Rows per batch, source and target together: with
         ``balance_domains=True``, half of each (skada's ``batch_size`` counts
@@ -148,6 +150,9 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
     net_ : sklearn_adv.nn.AdversarialNet
         The trained skorch net; ``net_.module_.encoder``, ``net_.module_.head``
         and ``net_.adversary_`` are the three networks.
+    n_epochs_ : int
+        Epochs of the training: ``max_epochs``, or what ``"auto"`` chose for the
+        number of rows; early stopping may end it sooner.
     history_ : skorch History
         Per epoch: ``main_loss`` (the label loss on labelled rows),
         ``adversary_loss`` (the domain loss), ``adversary_accuracy`` (the

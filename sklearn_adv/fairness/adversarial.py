@@ -126,8 +126,10 @@ class FairClassifier(NetworkClassifierMixin, NetworkEstimator):
         for the encoder (whose last hidden layer is the representation),
         ``()`` for the head (a linear layer) and ``(32,)`` for the adversary.
 
-    max_epochs : int, default=20
+    max_epochs : int or "auto", default=20
         Passes over the training data.
+        ``"auto"`` aims at 2,000 optimizer steps within 10 to 2,000 epochs
+        (see ``n_epochs_``).
 
     batch_size : int, default=128
 
@@ -201,6 +203,9 @@ class FairClassifier(NetworkClassifierMixin, NetworkEstimator):
         The trained skorch net; ``net_.module_`` holds the encoder and head,
         ``net_.adversary_`` the adversary.
 
+    n_epochs_ : int
+        Epochs of the training: ``max_epochs``, or what ``"auto"`` chose for the
+        number of rows; early stopping may end it sooner.
     history_ : skorch.History
         Per epoch: ``train_loss``, ``main_loss`` (the label's),
         ``adversary_loss`` and ``adversary_accuracy`` (both over the

@@ -103,8 +103,15 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
     # this False to keep its results.
     _fused_adam = True
 
+    # ``max_epochs="auto"``: the optimizer steps a fit aims at, and the
+    # fewest and most epochs it takes to get there. Small data needs many
+    # passes for enough steps; large data reaches them in a few passes, and
+    # the cap on epochs only matters where a pass is short.
+    _auto_steps = 2000
+    _auto_epochs = (10, 2000)
+
     shared_parameter_constraints = {
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
@@ -188,7 +195,7 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         """
         params = {
             "lr": self.lr,
-            "max_epochs": self.max_epochs,
+            "max_epochs": self.n_epochs_,
             "batch_size": self.batch_size,
             "callbacks": [*callbacks, *(self.callbacks or [])],
             "device": device,
@@ -198,6 +205,21 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         if not self.verbose:
             params["callbacks__print_log"] = None  # it formats a table every epoch even when silent
         return params
+
+    def _epochs_for(self, n_rows):
+        """The epochs of a fit on ``n_rows`` training rows: ``max_epochs``, or with ``"auto"`` a budget of steps.
+
+        ``"auto"`` aims at ``_auto_steps`` optimizer steps of ``batch_size``
+        rows, within ``_auto_epochs`` passes over the data: an epoch count
+        fixed for every size gives a 500-row table a hundred steps and a
+        million-row table hundreds of thousands, where what a network needs
+        is closer to a number of steps.
+        """
+        if self.max_epochs != "auto":
+            return int(self.max_epochs)
+        steps_per_epoch = max(1, -(-n_rows // self.batch_size))
+        fewest, most = self._auto_epochs
+        return int(np.clip(-(-self._auto_steps // steps_per_epoch), fewest, most))
 
     def _validation_rows(self, rows, stratify, rng):
         """Split ``rows`` into (training rows, validation rows), stratified; (rows, None) without early stopping."""
@@ -248,6 +270,7 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         threads thus give what each gives alone, and a fit leaves torch's
         global generator as it found it.
         """
+        self.n_epochs_ = self._epochs_for(_n_rows(X))
         seed = rng.randint(np.iinfo(np.int32).max)
         with _GLOBAL_GENERATOR_LOCK, torch_seed(seed):
             net = build_net()
@@ -325,6 +348,13 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
             reject_missing_numbers(self.input_encoder_)
             return to_float32(encoded)
         return to_float32(self.input_encoder_.transform(X))
+
+
+def _n_rows(X):
+    """Rows of a net's training input: a dataset, an array, or a dict of arrays (one row each)."""
+    if isinstance(X, dict):
+        return len(next(iter(X.values())))
+    return len(X)
 
 
 def feature_size(module, in_shape):

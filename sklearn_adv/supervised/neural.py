@@ -37,8 +37,10 @@ class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
         The classifier on the features; ``None`` is a linear layer (an MLP
         without hidden layers). A class is called as
         ``cls((n_features,), n_classes, **head__params)``.
-    max_epochs : int, default=100
+    max_epochs : int or "auto", default=100
         Number of passes over the training rows.
+        ``"auto"`` aims at 2,000 optimizer steps within 10 to 2,000 epochs
+        (see ``n_epochs_``).
     batch_size : int, default=64
         Rows per batch.
     lr : float, default=1e-3
@@ -80,6 +82,9 @@ class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
     net_ : sklearn_adv.nn.BaseNet
         The trained skorch net; ``net_.module_.encoder`` and
         ``net_.module_.head`` are the two networks.
+    n_epochs_ : int
+        Epochs of the training: ``max_epochs``, or what ``"auto"`` chose for the
+        number of rows; early stopping may end it sooner.
     history_ : skorch History
         Per epoch: ``train_loss``, and ``valid_loss`` with early stopping.
     n_features_in_ : int

@@ -4,10 +4,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.datasets import make_classification
 from skorch import NeuralNetClassifier
 from torch import nn
 
-from sklearn_adv import plugins
+from sklearn_adv import NeuralClassifier, plugins
 from sklearn_adv.nn import (
     MLP,
     AdversarialNet,
@@ -404,3 +405,34 @@ def test_rows_dataset_takes_read_only_arrays_without_a_torch_warning():
     rows, targets = data[np.array([1, 3])]
     np.testing.assert_array_equal(rows.numpy(), X[[1, 3]])
     np.testing.assert_array_equal(targets["target"].numpy(), y[[1, 3]])
+
+
+# -- max_epochs="auto": a budget of steps ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "batch_size", "epochs"),
+    [
+        (500, 500, 2000),  # one step an epoch: the cap on epochs
+        (5000, 500, 200),  # 10 steps an epoch
+        (30000, 500, 34),  # 60 steps an epoch
+        (10**7, 500, 10),  # the fewest epochs
+    ],
+)
+def test_auto_epochs_aim_at_a_number_of_steps(n_rows, batch_size, epochs):
+    assert NeuralClassifier(max_epochs="auto", batch_size=batch_size)._epochs_for(n_rows) == epochs
+
+
+def test_a_number_of_epochs_is_taken_as_given():
+    assert NeuralClassifier(max_epochs=7)._epochs_for(123_456) == 7
+
+
+def test_auto_epochs_are_what_the_net_trains_and_are_recorded():
+    class FewSteps(NeuralClassifier):
+        _auto_steps = 20
+        _auto_epochs = (3, 50)
+
+    X, y = make_classification(100, 4, random_state=0)
+    clf = FewSteps(max_epochs="auto", batch_size=50, random_state=0).fit(X, y)
+    assert clf.n_epochs_ == 10  # 2 steps an epoch
+    assert len(clf.history_) == 10
