@@ -43,6 +43,11 @@ class SpanActivation(nn.Module):
     tau : float, default=0.2
     standard_numeric : bool, default=False
         Leave numeric scalars unbounded (``numeric="standard"`` encodings).
+
+    Calling it with ``soft=False`` skips the softmax: every one-hot block
+    then holds the Gumbel-perturbed logits, whose argmax is the category
+    (or mode) the softmax would have put first, from the same noise. That
+    is all that decoding a row reads (an argmax per block), for less work.
     """
 
     def __init__(self, spans, tau=0.2, standard_numeric=False):
@@ -51,11 +56,14 @@ class SpanActivation(nn.Module):
         self.tau = tau
         self.standard_numeric = standard_numeric
 
-    def forward(self, raw, generator=None):
+    def forward(self, raw, generator=None, soft=True):
         # One draw of Gumbel noise for all blocks: argmax(logits + noise) samples
         # a category, so generated rows draw their categories, in training and
         # after; from ``generator`` when given, else torch's global generator.
-        gumbel = -torch.empty_like(raw).exponential_(generator=generator).log()
+        # The noise is -log(E) for E ~ Exp(1), subtracted as log(E).
+        log_exponential = torch.empty_like(raw).exponential_(generator=generator).log_()
+        if not soft:
+            return self._scores(raw, log_exponential)
         parts = []
         for start, stop, kind in self.spans:
             block = raw[:, start:stop]
@@ -64,8 +72,18 @@ class SpanActivation(nn.Module):
             elif kind == "missing":
                 parts.append(torch.sigmoid(block))
             else:
-                parts.append(F.softmax((block + gumbel[:, start:stop]) / self.tau, dim=1))
+                parts.append(F.softmax((block - log_exponential[:, start:stop]) / self.tau, dim=1))
         return torch.cat(parts, dim=1)
+
+    def _scores(self, raw, log_exponential):
+        """The output with the perturbed logits in place of every softmax: one pass, then the few scalars."""
+        out = raw - log_exponential
+        for start, stop, kind in self.spans:
+            if kind == "numeric":
+                out[:, start:stop] = raw[:, start:stop] if self.standard_numeric else torch.tanh(raw[:, start:stop])
+            elif kind == "missing":
+                out[:, start:stop] = torch.sigmoid(raw[:, start:stop])
+        return out
 
 
 class ConditionalGenerator(nn.Module):
@@ -76,11 +94,18 @@ class ConditionalGenerator(nn.Module):
         self.body = body
         self.output = output if output is not None else nn.Identity()
 
-    def forward(self, z, cond=None, return_raw=False, generator=None):
-        """Fake rows; ``generator`` is what random output activations draw from (None: torch's global one)."""
+    def forward(self, z, cond=None, return_raw=False, generator=None, soft=True):
+        """Fake rows; ``generator`` is what random output activations draw from (None: torch's global one).
+
+        ``soft=False`` gives a :class:`SpanActivation` output its one-hot
+        blocks as scores, not probabilities (the same argmax).
+        """
         inputs = z if cond is None or cond.shape[1] == 0 else torch.cat([z, cond], dim=1)
         raw = self.body(inputs)
-        out = self.output(raw, generator=generator) if isinstance(self.output, SpanActivation) else self.output(raw)
+        if isinstance(self.output, SpanActivation):
+            out = self.output(raw, generator=generator, soft=soft)
+        else:
+            out = self.output(raw)
         return (out, raw) if return_raw else out
 
 
