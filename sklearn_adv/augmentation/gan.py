@@ -573,7 +573,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
                 stop = min(n, start + batch)
                 label = torch.as_tensor(codes[start:stop], device=net.device) if codes is not None else None
                 column_cond = self._sampling_conditions(codes[start:stop] if codes is not None else None, stop - start, rng)
-                # soft=False: one-hot blocks as scores, whose argmax is all that decoding reads.
+                # soft=False: one-hot blocks as Gumbel-perturbed logits, whose argmax is all that decoding reads.
                 fake = net.generate(stop - start, label, column_cond, generator=generator, soft=False).cpu().numpy()
                 parts.append(self._decode_images(fake) if self._is_images_ else self.encoder_._decode_columns(fake))
         if self._is_images_:

@@ -320,8 +320,9 @@ class GANNet(AdversarialNet):
 
         In evaluation mode (batch norm on its running statistics), as after
         training; the noise is drawn from ``generator`` when given.
-        ``soft=False``: one-hot blocks as scores with the same argmax, for
-        rows that are only decoded (see :class:`SpanActivation`).
+        ``soft=False``: one-hot blocks as Gumbel-perturbed logits, whose
+        argmax is drawn as the softmax's is, for rows that are only decoded
+        (see :class:`SpanActivation`).
         """
         self._set_training(False)
         z = self.noise(n, generator)

@@ -45,10 +45,12 @@ class SpanActivation(nn.Module):
         Leave numeric scalars unbounded (``numeric="standard"`` encodings).
 
     Calling it with ``soft=False`` skips the softmax: every one-hot block
-    then holds the Gumbel-perturbed logits (or, where two of them nearly
-    tie, the softmax), whose argmax is the category (or mode) the softmax
-    would have put first, from the same noise. That is all that decoding a
-    row reads (an argmax per block), for less work.
+    then holds Gumbel-perturbed logits, whose argmax is a category (or mode)
+    drawn with the same probabilities as the argmax of the softmax output
+    (the temperature does not change an argmax). That is all that decoding
+    a row reads (an argmax per block), for less work; the noise is drawn
+    from uniform numbers, faster, so that the categories drawn differ from
+    those of ``soft=True`` for the same generator state.
     """
 
     def __init__(self, spans, tau=0.2, standard_numeric=False):
@@ -61,10 +63,9 @@ class SpanActivation(nn.Module):
         # One draw of Gumbel noise for all blocks: argmax(logits + noise) samples
         # a category, so generated rows draw their categories, in training and
         # after; from ``generator`` when given, else torch's global generator.
-        # The noise is -log(E) for E ~ Exp(1), subtracted as log(E).
-        log_exponential = torch.empty_like(raw).exponential_(generator=generator).log_()
         if not soft:
-            return self._scores(raw, log_exponential)
+            return self._scores(raw, generator)
+        gumbel = -torch.empty_like(raw).exponential_(generator=generator).log()
         parts = []
         for start, stop, kind in self.spans:
             block = raw[:, start:stop]
@@ -73,30 +74,24 @@ class SpanActivation(nn.Module):
             elif kind == "missing":
                 parts.append(torch.sigmoid(block))
             else:
-                parts.append(F.softmax((block - log_exponential[:, start:stop]) / self.tau, dim=1))
+                parts.append(F.softmax((block + gumbel[:, start:stop]) / self.tau, dim=1))
         return torch.cat(parts, dim=1)
 
-    def _scores(self, raw, log_exponential):
-        """The output with the perturbed logits in place of every softmax: one pass, then the few scalars.
+    def _scores(self, raw, generator):
+        """The output with Gumbel-perturbed logits in place of every softmax: one pass, then the few scalars.
 
-        A row whose two best logits of a block are so close that the softmax
-        could round their probabilities to one number (and its argmax take
-        the first) gets that block's softmax, so that the argmax is always
-        the softmax's: about one block of a row in 100,000.
+        The Gumbel noise is ``-log(-log(U))`` of uniform numbers ``U``: the
+        distribution of ``-log(E)`` for ``E ~ Exp(1)``, which the softmax
+        path draws, at a fraction of the cost of torch's ``exponential_`` on
+        a CPU (about a quarter of a sample's time otherwise), from other
+        numbers. ``U = 0`` gives ``-inf``, the limit of the lower tail.
         """
-        out = raw - log_exponential
+        out = raw - torch.empty_like(raw).uniform_(generator=generator).log_().neg_().log_()
         for start, stop, kind in self.spans:
             if kind == "numeric":
                 out[:, start:stop] = raw[:, start:stop] if self.standard_numeric else torch.tanh(raw[:, start:stop])
             elif kind == "missing":
                 out[:, start:stop] = torch.sigmoid(raw[:, start:stop])
-            elif stop - start > 1:
-                block = out[:, start:stop]
-                best = block.max(dim=1, keepdim=True).values
-                # A gap of 1e-5 relative is far above the rounding of the softmax's division, exp and sum.
-                close = ((block >= best - 1e-5 * (1.0 + best.abs())).sum(dim=1) > 1).nonzero().reshape(-1)
-                if len(close):
-                    out[close, start:stop] = F.softmax(block[close] / self.tau, dim=1)
         return out
 
 
@@ -112,7 +107,8 @@ class ConditionalGenerator(nn.Module):
         """Fake rows; ``generator`` is what random output activations draw from (None: torch's global one).
 
         ``soft=False`` gives a :class:`SpanActivation` output its one-hot
-        blocks as scores, not probabilities (the same argmax).
+        blocks as Gumbel-perturbed logits, not probabilities: an argmax
+        drawn as the softmax's is, for rows that are only decoded.
         """
         inputs = z if cond is None or cond.shape[1] == 0 else torch.cat([z, cond], dim=1)
         raw = self.body(inputs)
