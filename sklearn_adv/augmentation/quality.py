@@ -403,7 +403,7 @@ def alpha_precision_beta_recall(real, synthetic, *, n_alphas=30, max_rows=5000, 
     """
     if not (isinstance(n_alphas, Integral) and n_alphas >= 2):
         raise ValueError(f"n_alphas must be an int of at least 2, got {n_alphas!r}.")
-    real, synthetic = _coverage_rows(real, synthetic, max_rows, random_state, min_rows=2, what="2 rows")
+    real, synthetic = _equal_subsamples(real, synthetic, max_rows, random_state, min_rows=2, what="2 rows")
     alphas = np.linspace(0.0, 1.0, n_alphas)
     center = real.mean(axis=0)
     radii = np.quantile(np.linalg.norm(real - center, axis=1), alphas)
@@ -485,7 +485,7 @@ def manifold_precision_recall(real, synthetic, *, n_neighbors=5, max_rows=5000, 
     """
     if not (isinstance(n_neighbors, Integral) and n_neighbors >= 1):
         raise ValueError(f"n_neighbors must be a positive int, got {n_neighbors!r}.")
-    real, synthetic = _coverage_rows(
+    real, synthetic = _equal_subsamples(
         real, synthetic, max_rows, random_state, min_rows=n_neighbors + 1,
         what=f"n_neighbors + 1 = {n_neighbors + 1} rows (n_neighbors={n_neighbors})",
     )
@@ -502,7 +502,7 @@ def _share_inside(query, support, n_neighbors):
     return float(np.mean(np.concatenate(list(chunks))))
 
 
-def _coverage_rows(real, synthetic, max_rows, random_state, min_rows, what):
+def _equal_subsamples(real, synthetic, max_rows, random_state, min_rows, what):
     """Both sets as float arrays of rows, subsampled to one size (the smaller, at most ``max_rows``)."""
     real = np.asarray(real, dtype=np.float64)
     synthetic = np.asarray(synthetic, dtype=np.float64)
