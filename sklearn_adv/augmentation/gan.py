@@ -566,13 +566,16 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
 
         Batch by batch, each drawing its noise and conditions in turn (not
         skorch's ``forward_iter``, which would need all the noise drawn first
-        and so give other rows).
+        and so give other rows), and each decoded as it comes: a table's
+        batches are reduced to their columns' codes and values (see
+        ``TabularEncoder._decode_columns``), so that the encoded rows, several
+        times wider, are never held all at once.
         """
         n = len(labels) if labels is not None else int(n_samples)
         codes = np.searchsorted(self.classes_, labels) if labels is not None else None
         rng = np.random.default_rng(seed)
         net = self.net_
-        outputs = []
+        parts = []
         generator = torch.Generator(device=net.device)  # noise drawn where the generator runs
         generator.manual_seed(seed)
         with torch.no_grad():
@@ -580,15 +583,15 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
                 stop = min(n, start + batch)
                 label = torch.as_tensor(codes[start:stop], device=net.device) if codes is not None else None
                 column_cond = self._sampling_conditions(codes[start:stop] if codes is not None else None, stop - start, rng)
-                fake = net.generate(stop - start, label, column_cond, generator=generator)
-                outputs.append(fake.cpu().numpy())
-        Z = np.concatenate(outputs) if outputs else np.zeros((0, *self._encoded_shape()), dtype=np.float32)
-        return self._decode(Z)
-
-    def _encoded_shape(self):
+                # soft=False: one-hot blocks as Gumbel-perturbed logits, whose argmax is all that decoding reads.
+                fake = net.generate(stop - start, label, column_cond, generator=generator, soft=False).cpu().numpy()
+                parts.append(self._decode_images(fake) if self._is_images_ else self.encoder_._decode_columns(fake))
         if self._is_images_:
-            return self.image_shape_
-        return (self.encoder_.n_features_out_,)
+            images = np.concatenate(parts) if parts else np.zeros((0, *self.image_shape_), dtype=self._input_dtype_)
+            return images.reshape((n, *self._input_row_shape_))
+        if not parts:  # decode one row to get the columns and dtypes, then drop it
+            return self.encoder_.inverse_transform(np.zeros((1, self.encoder_.n_features_out_), dtype=np.float32))[:0]
+        return self.encoder_._assemble(parts)
 
     def _sampling_conditions(self, codes, n, rng):
         """One categorical column per row and a category drawn with its frequency (in the row's class)."""
@@ -599,22 +602,22 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         offsets = np.concatenate([[0], np.cumsum(widths)[:-1]])
         columns = rng.integers(len(widths), size=n)
         groups = codes if codes is not None else np.zeros(n, dtype=int)
-        for j in range(len(widths)):
-            for group in np.unique(groups):
-                rows = np.flatnonzero((columns == j) & (groups == group))
-                if len(rows):
-                    p = self._category_frequencies_[group][j]
-                    cond[rows, offsets[j] + rng.choice(widths[j], size=len(rows), p=p)] = 1.0
+        # The rows of each (column, group) pair, pairs in increasing order and rows in
+        # increasing order within each: one stable sort instead of a mask per pair.
+        n_groups = len(self._category_frequencies_)
+        pair = columns * n_groups + groups
+        order = np.argsort(pair, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(pair, minlength=len(widths) * n_groups))])
+        for key in np.flatnonzero(np.diff(bounds)):
+            j, group = divmod(int(key), n_groups)
+            rows = order[bounds[key] : bounds[key + 1]]
+            p = self._category_frequencies_[group][j]
+            cond[rows, offsets[j] + rng.choice(widths[j], size=len(rows), p=p)] = 1.0
         return torch.as_tensor(cond, device=self.net_.device)
 
-    def _decode(self, Z):
-        if self._is_images_:
-            images = (Z.astype(np.float64) + 1.0) / 2.0 * (self.data_max_ - self.data_min_) + self.data_min_
-            images = np.clip(images, self.data_min_, self.data_max_).astype(self._input_dtype_, copy=False)
-            return images.reshape((len(images), *self._input_row_shape_))
-        if len(Z) == 0:  # decode one row to get the columns and dtypes, then drop it
-            return self.encoder_.inverse_transform(np.zeros((1, Z.shape[1]), dtype=np.float32))[:0]
-        return self.encoder_.inverse_transform(Z)
+    def _decode_images(self, Z):
+        images = (Z.astype(np.float64) + 1.0) / 2.0 * (self.data_max_ - self.data_min_) + self.data_min_
+        return np.clip(images, self.data_min_, self.data_max_).astype(self._input_dtype_, copy=False)
 
     def _scale_images(self, images):
         span = self.data_max_ - self.data_min_

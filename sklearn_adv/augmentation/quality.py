@@ -14,14 +14,19 @@ diversity
     The birthday-paradox estimate of the support size (Arora, Risteski &
     Zhang 2018): if batches of ``s`` samples contain a near-duplicate pair
     about half the time, the distribution has about ``s ** 2`` distinct
-    modes; the same estimate on the training rows is the reference. And the
+    modes; the same estimate on the training rows is the reference. The
     coverage of classes and of the categories of every categorical column.
+    And how much of the real data the synthetic rows cover: Alaa et al.'s
+    beta-recall (:func:`alpha_precision_beta_recall`) and the recall of the
+    k-nearest-neighbour manifold (:func:`manifold_precision_recall`).
 fidelity
     Per-column marginal distances (Kolmogorov-Smirnov statistic for numeric
     columns, total-variation distance for categorical ones), the mean
     absolute difference of the pairwise correlations of the encoded
-    columns, and the ROC AUC of a classifier trained to tell real from
-    synthetic rows (0.5: indistinguishable).
+    columns, the ROC AUC of a classifier trained to tell real from
+    synthetic rows (0.5: indistinguishable), and how many synthetic rows
+    lie where real ones do: alpha-precision and the precision of the
+    k-nearest-neighbour manifold.
 utility
     Train on synthetic, test on real (TSTR), and train on real plus
     synthetic, against train on real only, with the estimator you choose,
@@ -33,17 +38,25 @@ numeric columns (and the columns of a 2-d array) standardised, with a 0/1
 missing-value indicator for every numeric column that has missing values in
 any of the data sets; categorical columns one-hot encoded, a missing value a
 level of its own, a category the training rows lack an all-zero block.
-Images are flattened and divided by the pixels' overall standard deviation.
-The memorization metrics always compare with every training row; the other
-distance-based metrics work on subsamples (``max_rows``).
+Images are flattened and divided by the pixels' overall standard deviation:
+distances between raw pixels, not between the features of a pretrained
+network (the usual choice for natural images), because the report must run
+offline and on a CPU, and because on small, centred images such as digits
+pixel distances already separate the classes (a nearest-neighbour
+classifier is about 98% right on ``load_digits``); they do reward pixel-level
+closeness over likeness of content, so that a shifted copy of a digit counts
+as far. The memorization metrics always compare with every training row; the
+other distance-based metrics work on subsamples (``max_rows``).
 """
+
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 from sklearn.base import clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+from sklearn.metrics import accuracy_score, f1_score, pairwise_distances_chunked, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 
@@ -55,8 +68,10 @@ from sklearn_adv.preprocessing import TabularEncoder
 from sklearn_adv.utils import concat_rows
 
 __all__ = [
+    "alpha_precision_beta_recall",
     "birthday_support",
     "distance_to_closest_record",
+    "manifold_precision_recall",
     "plot_distance_to_closest_record",
     "plot_image_neighbours",
     "plot_marginals",
@@ -113,8 +128,9 @@ def quality_report(
         The synthetic and holdout rows are subsampled to at most this many
         rows for the memorization metrics, whose reference is always the
         whole training set (so that no copy is missed); every data set is
-        subsampled so for the diversity and fidelity metrics. The utility
-        section uses all rows.
+        subsampled so for the diversity and fidelity metrics, and the
+        coverage metrics compare subsamples of equal size (the smaller set's).
+        The utility section uses all rows.
     random_state : int, default=0
 
     Returns
@@ -156,13 +172,18 @@ def quality_report(
     E_synth = _encode(encoder, synth)
     E_holdout = _encode(encoder, holdout) if holdout is not None else None
 
+    # Coverage: one computation for the diversity (recall) and fidelity (precision) rows.
+    coverage = _coverage(E_train, E_synth, E_holdout, random_state) if {"diversity", "fidelity"} & set(sections) else {}
+
     rows = []
     if "memorization" in sections:
         rows += _memorization(X_train, synth, holdout, E_train_all, E_synth, E_holdout)
     if "diversity" in sections:
         rows += _diversity(X_train, X_synthetic, E_train, E_synth, y_train, y_synthetic, rng)
+        rows += _coverage_rows_of("diversity", coverage)
     if "fidelity" in sections:
         rows += _fidelity(train, synth, E_train, E_synth, per_column, random_state)
+        rows += _coverage_rows_of("fidelity", coverage)
     if "utility" in sections and all(v is not None for v in (X_holdout, y_train, y_synthetic, y_holdout)):
         rows += _utility(X_train, X_synthetic, X_holdout, y_train, y_synthetic, y_holdout, estimator, encoder)
     return pd.DataFrame(rows, columns=_COLUMNS)
@@ -303,6 +324,235 @@ def _diversity(X_train, X_synthetic, E_train, E_synth, y_train, y_synthetic, rng
             rows.append(_row("diversity", "rare category coverage", rare_covered / rare_total, 1.0,
                              "the same for categories of under 1% of training rows"))
     return rows
+
+
+# -- coverage ------------------------------------------------------------------------
+
+
+def alpha_precision_beta_recall(real, synthetic, *, n_alphas=30, max_rows=5000, random_state=0):
+    """Alaa et al.'s alpha-precision and beta-recall of synthetic rows against real ones.
+
+    Both compare, for a share ``alpha`` (or ``beta``) of the data from 0 to 1,
+    how much of the "typical" part of one data set the other reaches, and
+    summarise the curve by one minus its mean distance to the diagonal, as
+    synthcity's "naive" estimate (the one TabSyn and TabDDPM report), on the
+    rows as given instead of a learned embedding:
+
+    alpha-precision (fidelity)
+        For each ``alpha``, the share of synthetic rows inside the ball
+        around the real rows' mean that holds a share ``alpha`` of real rows.
+        Synthetic rows spread like the real ones follow the diagonal (score
+        1); rows far outside the real data, or all piled near its centre,
+        score about 0.
+    beta-recall (diversity)
+        For each ``beta``, the share of real rows that have a synthetic row
+        at least as close as their nearest real neighbour, counting only the
+        real rows whose nearest synthetic row is among the share ``beta`` of
+        such rows closest to the synthetic mean.
+
+    Parameters
+    ----------
+    real, synthetic : array-like of shape (n, n_features)
+        Encoded rows (see :func:`quality_report` for an encoding of tables
+        and images).
+    n_alphas : int, default=30
+        Points of the curves, evenly spaced from 0 to 1.
+    max_rows : int or None, default=5000
+        Both sets are subsampled to the same number of rows, the smaller
+        set's size capped at ``max_rows`` (the cost grows as its square).
+    random_state : int, default=0
+        Seeds the subsampling; the result is deterministic given it.
+
+    Returns
+    -------
+    alpha_precision, beta_recall : float
+        In [0, 1] (clipped at 0), higher is better.
+
+    Notes
+    -----
+    What a value means: a real data set scores about 1 against itself on
+    both; rows drawn afresh from the real distribution score about 1 in
+    alpha-precision but only about 0.5 in beta-recall, because a fresh
+    synthetic row is as likely as not to be closer to a real row than that
+    row's nearest real neighbour. So 0.5, not 1, is what a perfect
+    generator reaches in beta-recall, and more means rows close to real ones
+    (copies score 1: read it beside the memorization metrics). Known biases:
+    alpha-precision reads only the distance to the real rows' mean, so it
+    cannot tell a synthetic row in the real data from one at the same
+    distance in empty space (the k-NN precision of
+    :func:`manifold_precision_recall` can); both depend on the number of
+    rows compared (hence equal sizes) and on the scaling of the columns.
+
+    References
+    ----------
+    Alaa, A., van Breugel, B., Saveliev, E. and van der Schaar, M. (2022).
+    How Faithful is your Synthetic Data? Sample-level Metrics for Evaluating
+    and Auditing Generative Models. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> real = rng.normal(size=(500, 2))
+    >>> precision, recall = alpha_precision_beta_recall(real, real)
+    >>> round(precision, 2), round(recall, 2)
+    (1.0, 1.0)
+    >>> precision, recall = alpha_precision_beta_recall(real, rng.normal(size=(500, 2)) + 10)
+    >>> round(precision, 2), round(recall, 2)
+    (0.0, 0.0)
+    """
+    if not (isinstance(n_alphas, Integral) and n_alphas >= 2):
+        raise ValueError(f"n_alphas must be an int of at least 2, got {n_alphas!r}.")
+    real, synthetic = _equal_subsamples(real, synthetic, max_rows, random_state, min_rows=2, what="2 rows")
+    alphas = np.linspace(0.0, 1.0, n_alphas)
+    center = real.mean(axis=0)
+    radii = np.quantile(np.linalg.norm(real - center, axis=1), alphas)
+    precision_curve = (np.linalg.norm(synthetic - center, axis=1)[None, :] <= radii[:, None]).mean(axis=1)
+
+    real_to_real = NearestNeighbors(n_neighbors=1).fit(real).kneighbors()[0][:, 0]  # excluding the row itself
+    real_to_synthetic, closest = NearestNeighbors(n_neighbors=1).fit(synthetic).kneighbors(real)
+    covered = real_to_synthetic[:, 0] <= real_to_real
+    closest_radius = np.linalg.norm(synthetic[closest[:, 0]] - synthetic.mean(axis=0), axis=1)
+    typical = closest_radius[None, :] <= np.quantile(closest_radius, alphas)[:, None]
+    recall_curve = (covered[None, :] & typical).mean(axis=1)
+    return _curve_score(alphas, precision_curve), _curve_score(alphas, recall_curve)
+
+
+def _curve_score(alphas, curve):
+    """One minus the area between the curve and the diagonal, relative to the area under the diagonal."""
+    return float(max(0.0, 1.0 - np.abs(curve - alphas).sum() / alphas.sum()))
+
+
+def manifold_precision_recall(real, synthetic, *, n_neighbors=5, max_rows=5000, random_state=0):
+    """Precision and recall of the k-nearest-neighbour manifolds (Kynkäänniemi et al. 2019).
+
+    Each set's manifold is the union of balls centred on its rows, each
+    reaching the row's ``n_neighbors``-th nearest neighbour in the same set.
+
+    precision (fidelity)
+        The share of synthetic rows inside the real manifold: where real
+        rows are.
+    recall (diversity)
+        The share of real rows inside the synthetic manifold: how much of the
+        real data the synthetic rows cover.
+
+    Parameters
+    ----------
+    real, synthetic : array-like of shape (n, n_features)
+        Encoded rows (see :func:`quality_report` for an encoding of tables
+        and images).
+    n_neighbors : int, default=5
+        The ``k`` of the balls' radii; both sets need more than ``k`` rows
+        (a ``ValueError`` otherwise).
+    max_rows : int or None, default=5000
+        Both sets are subsampled to the same number of rows, the smaller
+        set's size capped at ``max_rows`` (the cost grows as its square; the
+        distances are computed in chunks of bounded memory).
+    random_state : int, default=0
+        Seeds the subsampling; the result is deterministic given it.
+
+    Returns
+    -------
+    precision, recall : float
+        In [0, 1], higher is better.
+
+    Notes
+    -----
+    What a value means: identical sets score 1 and 1; rows drawn afresh
+    from the real distribution score close to 1 on both (a little less, as
+    balls of finite samples miss some of the other sample's rows); a
+    synthetic set covering only half of the real data's modes scores about 1
+    in precision and 0.5 in recall. Known biases: a real outlier makes a
+    large ball, so that precision forgives synthetic rows near outliers
+    (Naeem et al. 2020); scores grow with ``n_neighbors`` and fall with the
+    dimension; they depend on the scaling of the columns and on the number
+    of rows compared (hence equal sizes).
+
+    References
+    ----------
+    Kynkäänniemi, T., Karras, T., Laine, S., Lehtinen, J. and Aila, T. (2019).
+    Improved Precision and Recall Metric for Assessing Generative Models. NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> real = np.r_[rng.normal(size=(300, 2)) - 5, rng.normal(size=(300, 2)) + 5]  # two modes
+    >>> one_mode = rng.normal(size=(600, 2)) - 5
+    >>> precision, recall = manifold_precision_recall(real, one_mode)
+    >>> round(precision, 1), round(recall, 1)
+    (1.0, 0.5)
+    """
+    if not (isinstance(n_neighbors, Integral) and n_neighbors >= 1):
+        raise ValueError(f"n_neighbors must be a positive int, got {n_neighbors!r}.")
+    real, synthetic = _equal_subsamples(
+        real, synthetic, max_rows, random_state, min_rows=n_neighbors + 1,
+        what=f"n_neighbors + 1 = {n_neighbors + 1} rows (n_neighbors={n_neighbors})",
+    )
+    return _share_inside(synthetic, real, n_neighbors), _share_inside(real, synthetic, n_neighbors)
+
+
+def _share_inside(query, support, n_neighbors):
+    """Share of ``query`` rows within the k-NN ball of at least one ``support`` row."""
+    radii = NearestNeighbors(n_neighbors=n_neighbors).fit(support).kneighbors()[0][:, -1]  # excluding the row itself
+    # Distances computed two ways (tree or matrix product) differ by rounding:
+    # a tolerance keeps a copy of a support row inside a ball of radius 0.
+    radii = radii + 1e-6 * (np.sqrt(np.max(np.sum(support**2, axis=1))) + 1.0)
+    chunks = pairwise_distances_chunked(query, support, reduce_func=lambda D, start: (D <= radii).any(axis=1))
+    return float(np.mean(np.concatenate(list(chunks))))
+
+
+def _equal_subsamples(real, synthetic, max_rows, random_state, min_rows, what):
+    """Both sets as float arrays of rows, subsampled to one size (the smaller, at most ``max_rows``)."""
+    real = np.asarray(real, dtype=np.float64)
+    synthetic = np.asarray(synthetic, dtype=np.float64)
+    for name, data in (("real", real), ("synthetic", synthetic)):
+        if data.ndim != 2:
+            raise ValueError(f"{name} must be a 2-d array of rows, got shape {data.shape}.")
+        if not np.isfinite(data).all():
+            raise ValueError(f"{name} contains NaN or infinity.")
+        if len(data) < min_rows:
+            raise ValueError(f"real and synthetic need at least {what} each; {name} has {len(data)}.")
+    if real.shape[1] != synthetic.shape[1]:
+        raise ValueError(f"real has {real.shape[1]} columns but synthetic has {synthetic.shape[1]}.")
+    n = min(len(real), len(synthetic))
+    if max_rows is not None:
+        if max_rows < min_rows:
+            raise ValueError(f"max_rows must be at least {min_rows}, got {max_rows}.")
+        n = min(n, max_rows)
+    rng = np.random.RandomState(random_state)
+    return real[_subsample_rows(len(real), n, rng)], synthetic[_subsample_rows(len(synthetic), n, rng)]
+
+
+_COVERAGE = {  # metric: (section, description)
+    "beta-recall": ("diversity", "Alaa et al.'s beta-recall: how much of the training rows the synthetic rows cover "
+                    "(synthcity's estimate); fresh real rows score about 0.5, copies 1; reference: holdout rows"),
+    "k-NN recall": ("diversity", "share of training rows within the 5-nearest-neighbour balls of the synthetic rows "
+                    "(Kynkäänniemi et al.); reference: holdout rows"),
+    "alpha-precision": ("fidelity", "Alaa et al.'s alpha-precision: synthetic rows as far from the training rows' "
+                        "mean as training rows are (synthcity's estimate); 1: as real; reference: holdout rows"),
+    "k-NN precision": ("fidelity", "share of synthetic rows within the 5-nearest-neighbour balls of the training rows "
+                       "(Kynkäänniemi et al.); reference: holdout rows"),
+}
+
+
+def _coverage_rows_of(section, coverage):
+    return [_row(section, name, *coverage[name], description)
+            for name, (where, description) in _COVERAGE.items() if where == section and name in coverage]
+
+
+def _coverage(E_train, E_synth, E_holdout, random_state, n_neighbors=5):
+    """The report's coverage metrics of the synthetic rows and, as reference, of the holdout rows."""
+    def scores(E):
+        k = min(n_neighbors, len(E) - 1, len(E_train) - 1)
+        alpha_precision, beta_recall = alpha_precision_beta_recall(E_train, E, max_rows=None, random_state=random_state)
+        precision, recall = manifold_precision_recall(E_train, E, n_neighbors=k, max_rows=None, random_state=random_state)
+        return {"alpha-precision": alpha_precision, "beta-recall": beta_recall,
+                "k-NN precision": precision, "k-NN recall": recall}
+
+    value = scores(E_synth)
+    reference = scores(E_holdout) if E_holdout is not None and len(E_holdout) >= 2 else dict.fromkeys(value, np.nan)
+    return {name: (value[name], reference[name]) for name in value}
 
 
 # -- fidelity -------------------------------------------------------------------

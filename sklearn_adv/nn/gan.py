@@ -315,15 +315,19 @@ class GANNet(AdversarialNet):
         generator = self.device_generator_ if generator is None else generator
         return torch.randn(n, self.noise_dim, device=self.device, generator=generator)
 
-    def generate(self, n, label=None, column_cond=None, generator=None):
+    def generate(self, n, label=None, column_cond=None, generator=None, soft=True):
         """Fake rows for ``n`` noise draws, conditioned on class codes ``label`` and column conditions.
 
         In evaluation mode (batch norm on its running statistics), as after
         training; the noise is drawn from ``generator`` when given.
+        ``soft=False``: one-hot blocks as Gumbel-perturbed logits, whose
+        argmax is drawn as the softmax's is, for rows that are only decoded
+        (see :class:`SpanActivation`).
         """
         self._set_training(False)
         z = self.noise(n, generator)
-        return self._run_generator(z, self.generator_input(self.label_condition(label), column_cond), generator)[0]
+        cond = self.generator_input(self.label_condition(label), column_cond)
+        return self._run_generator(z, cond, generator, soft=soft)[0]
 
     # -- losses -----------------------------------------------------------
 
@@ -343,7 +347,7 @@ class GANNet(AdversarialNet):
         """``{"generator": ...}`` for a GAN loss that draws random numbers (it takes that keyword), else ``{}``."""
         return {"generator": self.device_generator_} if self._loss_takes_generator else {}
 
-    def _run_generator(self, z, cond, generator=None):
+    def _run_generator(self, z, cond, generator=None, soft=True):
         """``(fake, raw logits or None)``; our generators' random activations draw from ``generator``.
 
         ``None`` uses the fit's own device generator while training, else
@@ -351,7 +355,7 @@ class GANNet(AdversarialNet):
         """
         generator = self.device_generator_ if generator is None else generator
         if isinstance(self.module_, ConditionalGenerator):
-            return self.module_(z, cond, return_raw=True, generator=generator)
+            return self.module_(z, cond, return_raw=True, generator=generator, soft=soft)
         return self.module_(z, cond), None
 
     def realness(self, x, cond=None):

@@ -509,18 +509,28 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 f"Z has {Z.shape[1]} columns, but {type(self).__name__} encodes rows into "
                 f"{self.n_features_out_} columns."
             )
-        index = pd.RangeIndex(len(Z)) if index is None else index
+        return self._assemble([self._decode_columns(Z)], index)
+
+    def _decode_columns(self, Z):
+        """What each input column's blocks of the float matrix ``Z`` decode to, before pandas.
+
+        One ``(values, missing)`` pair per input column: the level codes of a
+        categorical column (``missing`` None), or the float64 values of a
+        numeric one and its missing mask (None without an indicator). Rows
+        decode independently, so a matrix may be decoded part by part (as a
+        generator makes it, batch by batch) and the parts assembled at once
+        by :meth:`_assemble`, without ever holding the whole matrix.
+        """
         numeric_specs = [s for s in self._specs_ if not s.categorical]
         if self.scaler_ is not None:
             unscaled = self.scaler_.inverse_transform(
                 Z[:, [s.spans[0].start for s in numeric_specs]].astype(np.float64, copy=False)
             )
-        columns = {}
+        decoded = []
         for spec in self._specs_:
             if spec.categorical:
                 span = spec.spans[0]
-                codes = np.argmax(Z[:, span.start : span.stop], axis=1)
-                columns[spec.label] = _decode_levels(codes, spec, index)
+                decoded.append((np.argmax(Z[:, span.start : span.stop], axis=1), None))
                 continue
             if spec.mode_means is not None:
                 mode_span = spec.spans[1]
@@ -528,6 +538,22 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             else:
                 values = unscaled[:, numeric_specs.index(spec)]
             missing = Z[:, spec.spans[-1].start] > 0.5 if spec.has_missing else None
+            decoded.append((values, missing))
+        return decoded
+
+    def _assemble(self, parts, index=None):
+        """The table of the rows decoded in ``parts`` (outputs of :meth:`_decode_columns`, in row order)."""
+        columns = {}
+        for j, spec in enumerate(self._specs_):
+            values = np.concatenate([part[j][0] for part in parts]) if len(parts) > 1 else parts[0][j][0]
+            if index is None:
+                index = pd.RangeIndex(len(values))
+            if spec.categorical:
+                columns[spec.label] = _decode_levels(values, spec, index)
+                continue
+            missing = None
+            if spec.has_missing:
+                missing = np.concatenate([part[j][1] for part in parts]) if len(parts) > 1 else parts[0][j][1]
             columns[spec.label] = _decode_numeric(values, missing, spec, self.clip, index)
         frame = pd.DataFrame(columns, index=index)
         if self._input_array_dtype_ is not None:

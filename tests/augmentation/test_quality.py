@@ -7,15 +7,23 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from sklearn_adv.augmentation.quality import (  # noqa: E402
+    alpha_precision_beta_recall,
     birthday_support,
+    manifold_precision_recall,
     plot_distance_to_closest_record,
     plot_image_neighbours,
     plot_marginals,
     quality_report,
 )
+
+COVERAGE = ["alpha-precision", "beta-recall", "k-NN precision", "k-NN recall"]
 
 
 def _population(n, seed, shift=0.0):
@@ -191,3 +199,119 @@ def test_plots_draw_neighbours_dcr_and_marginals():
     assert len(ax.patches) > 0
     frame = pd.DataFrame({"x": X_train[:, 0], "c": rng.choice(["a", "b"], 100).astype(object)})
     assert len(plot_marginals(frame, frame, n_columns=2).axes) == 2
+
+
+# -- coverage: alpha-precision / beta-recall and k-NN precision / recall -------------
+
+_MODES = 10.0 * np.array([[np.cos(t), np.sin(t)] for t in np.linspace(0, 2 * np.pi, 8, endpoint=False)])
+
+
+def _mixture(n, seed, modes=range(8)):
+    """Rows around eight modes on a circle (or only the listed ones)."""
+    rng = np.random.RandomState(seed)
+    return _MODES[rng.choice(list(modes), n)] + rng.normal(size=(n, 2))
+
+
+def test_identical_sets_have_full_precision_and_recall():
+    real = _mixture(1000, 0)
+    assert alpha_precision_beta_recall(real, real) == pytest.approx((1.0, 1.0), abs=0.01)
+    assert manifold_precision_recall(real, real) == (1.0, 1.0)
+
+
+def test_half_the_modes_gives_full_precision_and_half_the_recall():
+    real, fresh, half = _mixture(2000, 0), _mixture(2000, 1), _mixture(2000, 2, modes=range(0, 8, 2))
+    precision, recall = manifold_precision_recall(real, half)
+    assert precision > 0.95 and 0.4 < recall < 0.6
+    assert manifold_precision_recall(real, fresh)[1] > 0.95
+    # beta-recall of fresh rows is about 0.5 (see its Notes); half the modes cover about half of that.
+    alpha_precision, beta_recall = alpha_precision_beta_recall(real, half)
+    fresh_beta_recall = alpha_precision_beta_recall(real, fresh)[1]
+    assert alpha_precision > 0.9 and 0.4 < beta_recall / fresh_beta_recall < 0.7
+
+
+def test_fresh_rows_score_about_one_in_precision_and_one_half_in_beta_recall():
+    alpha_precision, beta_recall = alpha_precision_beta_recall(_mixture(2000, 0), _mixture(2000, 1))
+    assert alpha_precision > 0.9 and 0.4 < beta_recall < 0.6
+
+
+@pytest.mark.parametrize("synthetic", ["far", "collapsed"])
+def test_noise_far_from_the_data_or_piled_at_its_centre_has_no_precision(synthetic):
+    rng = np.random.RandomState(0)
+    real = _mixture(1000, 0)
+    synthetic = rng.normal(size=(1000, 2)) + 100 if synthetic == "far" else 0.1 * rng.normal(size=(1000, 2))
+    assert alpha_precision_beta_recall(real, synthetic) == (0.0, 0.0)
+    assert manifold_precision_recall(real, synthetic) == (0.0, 0.0)
+
+
+def test_coverage_compares_equal_subsamples_deterministically():
+    real, synthetic = _mixture(3000, 0), _mixture(500, 1, modes=range(4))
+    first = manifold_precision_recall(real, synthetic, max_rows=300, random_state=3)
+    assert first == manifold_precision_recall(real, synthetic, max_rows=300, random_state=3)
+    assert alpha_precision_beta_recall(real, synthetic, random_state=1) == alpha_precision_beta_recall(
+        real, synthetic, random_state=1
+    )
+    # 500 synthetic rows against 500 of the 3,000 real ones: half the modes, half the recall.
+    assert 0.35 < manifold_precision_recall(real, synthetic)[1] < 0.65
+
+
+def test_coverage_rejects_sets_too_small_for_k_and_bad_arguments():
+    real = _mixture(20, 0)
+    with pytest.raises(ValueError, match="n_neighbors"):
+        manifold_precision_recall(real, real[:5], n_neighbors=5)
+    assert manifold_precision_recall(real, real[:6], n_neighbors=5)[0] == 1.0  # k + 1 rows are enough
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        alpha_precision_beta_recall(real, real[:1])
+    with pytest.raises(ValueError, match="columns"):
+        manifold_precision_recall(real, real[:, :1])
+    with pytest.raises(ValueError, match="NaN"):
+        alpha_precision_beta_recall(real, np.full((5, 2), np.nan))
+    with pytest.raises(ValueError, match="n_alphas"):
+        alpha_precision_beta_recall(real, real, n_alphas=1)
+    with pytest.raises(ValueError, match="max_rows"):
+        manifold_precision_recall(real, real, max_rows=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    real=hnp.arrays(np.float64, st.tuples(st.integers(6, 25), st.integers(1, 4)), elements=st.floats(-1e3, 1e3)),
+    synthetic=hnp.arrays(np.float64, st.tuples(st.integers(6, 25), st.integers(1, 4)), elements=st.floats(-1e3, 1e3)),
+)
+def test_coverage_scores_are_shares_and_precision_and_recall_swap_with_the_sets(real, synthetic):
+    synthetic = np.resize(synthetic, (len(real), real.shape[1]))  # same size: no subsampling
+    precision, recall = manifold_precision_recall(real, synthetic, n_neighbors=3)
+    assert 0.0 <= precision <= 1.0 and 0.0 <= recall <= 1.0
+    assert manifold_precision_recall(synthetic, real, n_neighbors=3) == (recall, precision)
+    assert manifold_precision_recall(real, real, n_neighbors=3) == (1.0, 1.0)  # duplicates included
+    assert all(0.0 <= score <= 1.0 for score in alpha_precision_beta_recall(real, synthetic))
+
+
+def test_report_gives_coverage_with_holdout_rows_as_reference():
+    real, holdout = _mixture(600, 0), _mixture(600, 1)
+    report = quality_report(real, _mixture(600, 2, modes=range(0, 8, 2)), holdout, sections=["diversity", "fidelity"])
+    rows = report.set_index("metric").loc[COVERAGE]
+    assert list(rows["section"]) == ["fidelity", "diversity", "fidelity", "diversity"]
+    assert rows.loc["k-NN recall", "value"] < 0.65 < 0.9 < rows.loc["k-NN recall", "reference"]
+    assert rows.loc["k-NN precision", "value"] > 0.9 and rows.loc["alpha-precision", "reference"] > 0.9
+    assert rows.loc["beta-recall", "value"] < rows.loc["beta-recall", "reference"]
+    no_holdout = quality_report(real, holdout, sections=["fidelity"]).set_index("metric")
+    assert np.isnan(no_holdout.loc["k-NN precision", "reference"]) and "k-NN recall" not in no_holdout.index
+    assert report.equals(
+        quality_report(real, _mixture(600, 2, modes=range(0, 8, 2)), holdout, sections=["diversity", "fidelity"])
+    )
+
+
+def test_report_coverage_on_tiny_sets_uses_fewer_neighbours():
+    real = _mixture(4, 0)
+    values = _values(quality_report(real, real[:3], sections=["diversity", "fidelity"]))
+    assert values["k-NN precision"] == 1.0 and values["alpha-precision"] > 0.5
+
+
+def test_coverage_of_images_reads_pixels():
+    digits = load_digits()
+    images = digits.images
+    ones = images[digits.target == 1]
+    report = quality_report(images[:600], ones, images[600:1200], sections=["diversity", "fidelity"])
+    values = report.set_index("metric")
+    # Only ones: where real digits are (precision), but a small part of them (recall).
+    assert values.loc["k-NN precision", "value"] > 0.8
+    assert values.loc["k-NN recall", "value"] < 0.3 < 0.7 < values.loc["k-NN recall", "reference"]
