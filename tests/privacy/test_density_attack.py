@@ -133,6 +133,10 @@ def test_dataframes_with_categorical_and_missing_values_are_encoded():
     auditor = MembershipAuditor(Copier(members), attack="density", random_state=0).fit(population)
     # Two numbers and a few categories: Scott's bandwidth blurs neighbouring copies together (see the Notes).
     assert _auc(auditor, members, nonmembers) > 0.75
+    # A bandwidth fitted by likelihood shrinks onto the copies and exposes them all.
+    density = GridSearchCV(KernelDensity(), {"bandwidth": np.geomspace(0.02, 2, 13)}, cv=3)
+    auditor = MembershipAuditor(Copier(members), attack=DensityAttack(n_synthetic=2000, density=density), random_state=0)
+    assert _auc(auditor.fit(population), members, nonmembers) > 0.95
     fresh = PopulationSampler(lambda k, r: frame.iloc[r.randint(400, n, size=k)].reset_index(drop=True))
     auditor = MembershipAuditor(fresh, attack="density", random_state=0).fit(population)
     assert abs(_auc(auditor, members, nonmembers) - 0.5) < 0.08
