@@ -185,3 +185,14 @@ def test_a_generator_without_sample_is_refused_before_any_work():
 
     with pytest.raises(TypeError, match="sample"):
         MembershipAuditor(NoSample(), attack="density").fit(np.zeros((20, 2)))
+
+
+def test_synthetic_columns_in_another_order_are_realigned():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"age": rng.normal(40, 10, 1000), "job": rng.choice(["a", "b", "c"], 1000)})
+    scores = []
+    for columns in (["age", "job"], ["job", "age"]):
+        generator = PopulationSampler(lambda n, r, columns=columns: frame.iloc[r.randint(1000, size=n)][columns])
+        auditor = MembershipAuditor(generator, attack=DensityAttack(n_synthetic=500), random_state=0).fit(frame.iloc[200:])
+        scores.append(auditor.score_samples(frame.iloc[:200]))
+    np.testing.assert_allclose(scores[1], scores[0])
