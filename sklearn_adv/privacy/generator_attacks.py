@@ -233,9 +233,11 @@ class DensityAttack(_GeneratorAttack):
     there (or use :class:`DistanceAttack`, which exposes exact copies).
 
     The population's density is only as good as its sample: the attack needs
-    population records by the thousand, where the distance attack needs
-    none. With a few hundred, the ratio is mostly the synthetic density and
-    the attack is no stronger than the distance attack. Its cost is the
+    population records by the thousand. Against GANs trained on 100 and 250
+    Adult rows until they overfit, it scored ROC AUC 0.72 and 0.65 with 2000
+    population records, the distance attack 0.69 and 0.58; with a population
+    as small as the training set, 0.70 and 0.60, no more than the distance
+    attack. Its cost is the
     densities' evaluation: each scored record costs a kernel sum over the
     synthetic and the population records (a tree search prunes most of
     them), a few seconds for thousands of records.
