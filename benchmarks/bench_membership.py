@@ -17,16 +17,14 @@ population as ours. ART's rule-based attack returns a hard 0/1 guess (its
 ``probabilities=True`` output is constant on binary tasks), so its ROC is a
 single point.
 
-For the generator attacks, ``GANAugmenter`` is trained on a small Adult
-subset for few and for many epochs and audited by the discriminator, detector
-and distance-to-closest-record attacks.
+The generator attacks, against ``GANAugmenter``, are measured by
+``bench_membership_gan.py``.
 
 Usage::
 
-    python benchmarks/bench_membership.py [--part all|classifiers|gan] [--n-members 3000] [--n-jobs 2]
+    python benchmarks/bench_membership.py [--n-members 3000] [--n-jobs 2]
 
-Writes benchmarks/results/bench_membership.txt and bench_membership_roc.png
-(classifiers) and bench_membership_gan.txt (GAN).
+Writes benchmarks/results/bench_membership.txt and bench_membership_roc.png.
 """
 
 import argparse
@@ -146,80 +144,6 @@ def parallel_speedup(target, population, n_jobs, seed):
     return times
 
 
-def gan_part(args):
-    """GANAugmenter on a small Adult subset, few vs many epochs, audited by the three GAN attacks."""
-    lines = ["Membership inference against a GAN: sklearn_adv.GANAugmenter audited by the three GAN attacks", ""]
-    try:
-        from sklearn_adv.augmentation import GANAugmenter
-    except ImportError:
-        lines.append("SKIPPED: sklearn_adv.augmentation.GANAugmenter is not available.")
-        return lines
-    X, y = load_adult(subset="train", return_X_y=True)
-    n = args.n_gan_rows
-    rows = np.random.RandomState(args.seed).permutation(len(y))
-    rows = rows[: 3 * n]
-    X, y = X.iloc[rows].reset_index(drop=True), y.iloc[rows].reset_index(drop=True)
-    members, nonmembers, population = X[:n], X[n : 2 * n], X[2 * n :]
-    lines.append(
-        f"{n} Adult training rows (the members), {n} fresh non-members, {n} population rows for the attacks; "
-        "all 14 columns, numbers and categories, the GAN conditioned on the income label."
-    )
-    lines.append(f"GANAugmenter(batch_size={args.gan_batch_size}) defaults otherwise; epochs as below.")
-    lines.append(f"{'epochs':>6s} {'attack':14s} {'AUC':>6s} {'TPR@1%':>7s} {'TPR@0.1%':>8s} {'fit s':>6s} {'audit s':>7s}")
-    aucs = {}
-    for epochs in args.gan_epochs:
-        start = time.perf_counter()
-        gan = GANAugmenter(max_epochs=epochs, batch_size=args.gan_batch_size, random_state=args.seed).fit(members, y[:n])
-        fit_seconds = time.perf_counter() - start
-        for attack in ["discriminator", "detector", "distance"]:
-            start = time.perf_counter()
-            try:
-                auditor = MembershipAuditor(gan, attack=attack, random_state=args.seed).fit(population)
-                m = auditor.evaluate(members, None, nonmembers, None).iloc[0]
-            except (TypeError, ValueError) as exc:
-                lines.append(f"{epochs:6d} {attack:14s} failed: {exc}")
-                continue
-            aucs[epochs, attack] = m["roc_auc"]
-            lines.append(
-                f"{epochs:6d} {attack:14s} {m['roc_auc']:6.3f} {m['tpr_at_1%_fpr']:7.3f} {m['tpr_at_0.1%_fpr']:8.3f} "
-                f"{fit_seconds:6.1f} {time.perf_counter() - start:7.1f}"
-            )
-    # The ceiling: a "generator" that hands out copies of its training rows.
-    copier = _RowCopier(members)
-    for attack in ["detector", "distance"]:
-        start = time.perf_counter()
-        m = MembershipAuditor(copier, attack=attack, random_state=args.seed).fit(population)
-        m = m.evaluate(members, None, nonmembers, None).iloc[0]
-        lines.append(
-            f"{'copies':>6s} {attack:14s} {m['roc_auc']:6.3f} {m['tpr_at_1%_fpr']:7.3f} {m['tpr_at_0.1%_fpr']:8.3f} "
-            f"{0.0:6.1f} {time.perf_counter() - start:7.1f}"
-        )
-    lines.append("'copies': a generator that samples its training rows themselves (complete memorisation).")
-    few, many = min(args.gan_epochs), max(args.gan_epochs)
-    lines += ["", "Summary"]
-    for attack in ["discriminator", "detector", "distance"]:
-        if (few, attack) in aucs and (many, attack) in aucs:
-            lines.append(
-                f"{attack}: AUC {aucs[few, attack]:.3f} after {few} epochs, {aucs[many, attack]:.3f} after {many} "
-                f"({'grows' if aucs[many, attack] > aucs[few, attack] + 0.02 else 'does not grow'} with training)"
-            )
-    lines.append(
-        f"With {n} non-members, TPR at 1% FPR allows {n // 100} false positives and TPR at 0.1% allows none: "
-        "read the AUC first."
-    )
-    return lines
-
-
-class _RowCopier:
-    """A stand-in generator that samples its training rows with replacement."""
-
-    def __init__(self, rows):
-        self.rows = rows
-
-    def sample(self, n, random_state=None):
-        return self.rows.sample(n=n, replace=True, random_state=random_state).reset_index(drop=True)
-
-
 def classifier_part(args):
     """Our attacks and ART's on four targets; the summary checks the issue's goals."""
     X, y = load_adult_arrays(3 * args.n_members, args.seed)
@@ -293,13 +217,9 @@ def classifier_part(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["all", "classifiers", "gan"], default="all")
     parser.add_argument("--n-members", type=int, default=3000, help="Adult members (= non-members = population)")
     parser.add_argument("--n-reference-models", type=int, default=8)
     parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--n-gan-rows", type=int, default=250, help="GAN training rows (= non-members = population)")
-    parser.add_argument("--gan-epochs", type=int, nargs="+", default=[10, 300, 1500, 4000])
-    parser.add_argument("--gan-batch-size", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out-dir", default=str(REPO / "benchmarks" / "results"))
     args = parser.parse_args()
@@ -312,12 +232,9 @@ def main():
         pass
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if args.part in ("all", "classifiers"):
-        lines, fig_rows = classifier_part(args)
-        _write(lines, out_dir / "bench_membership.txt")
-        _plot(fig_rows, out_dir / "bench_membership_roc.png")
-    if args.part in ("all", "gan"):
-        _write(gan_part(args), out_dir / "bench_membership_gan.txt")
+    lines, fig_rows = classifier_part(args)
+    _write(lines, out_dir / "bench_membership.txt")
+    _plot(fig_rows, out_dir / "bench_membership_roc.png")
 
 
 def _write(lines, path):

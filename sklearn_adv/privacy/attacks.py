@@ -37,8 +37,8 @@ training: ``target_type`` (``"classifier"`` or ``"generator"``),
 The attacks on classifiers live here; the attacks on generators, which read
 a fitted GAN-like object by duck typing, live in
 :mod:`sklearn_adv.privacy.generator_attacks` and are imported here too
-(:class:`DiscriminatorAttack`, :class:`DetectorAttack` and
-:class:`DistanceAttack`, each saying what it needs the object to expose).
+(:class:`DiscriminatorAttack`, :class:`DetectorAttack`, :class:`DistanceAttack`
+and :class:`DensityAttack`, each saying what it needs the object to expose).
 """
 
 from dataclasses import dataclass, field
@@ -66,6 +66,7 @@ __all__ = [
     "DiscriminatorAttack",
     "DetectorAttack",
     "DistanceAttack",
+    "DensityAttack",
     "class_proba",
     "true_class_proba",
     "true_class_logit",
@@ -492,4 +493,9 @@ def _choose_offline_a(ref, out, grid=_OFFLINE_A_GRID):
 
 # The generator attacks build on MembershipAttack above, so they are imported after it. Importing them
 # here keeps them reachable from this module and registers them along with the classifier attacks.
-from sklearn_adv.privacy.generator_attacks import DetectorAttack, DiscriminatorAttack, DistanceAttack  # noqa: E402
+from sklearn_adv.privacy.generator_attacks import (  # noqa: E402
+    DensityAttack,
+    DetectorAttack,
+    DiscriminatorAttack,
+    DistanceAttack,
+)

@@ -62,8 +62,8 @@ class MembershipAuditor(BaseEstimator):
         ``"confidence"`` and ``"lira"``, ``decision_function``): a
         scikit-learn estimator or pipeline, a skorch net. For generator
         attacks: a fitted GAN-like object exposing ``sample(n)`` (returning
-        records, or a pair of records and labels; used by ``"detector"`` and
-        ``"distance"``) and ``discriminator_`` (a callable from records to
+        records, or a pair of records and labels; used by ``"detector"``,
+        ``"distance"`` and ``"density"``) and ``discriminator_`` (a callable from records to
         realness scores; used by ``"discriminator"``),
         such as :class:`~sklearn_adv.GANAugmenter`. Wrap a classifier in
         :class:`sklearn.frozen.FrozenEstimator` to keep it fitted when the
@@ -71,7 +71,7 @@ class MembershipAuditor(BaseEstimator):
     attack : str or MembershipAttack, default="rmia"
         A registered attack name (``"confidence"``, ``"loss"``, ``"shadow"``,
         ``"lira"``, ``"lira_online"``, ``"rmia"``, ``"discriminator"``,
-        ``"detector"``, ``"distance"``, or a plugin's) or an attack object,
+        ``"detector"``, ``"distance"``, ``"density"``, or a plugin's) or an attack object,
         which is cloned. An attack object's hyperparameters are reachable as
         ``attack__name``, e.g. in a grid search over ``attack__offline_a``
         with ``attack=sklearn_adv.privacy.attacks.RMIAAttack()`` (see
@@ -164,6 +164,9 @@ class MembershipAuditor(BaseEstimator):
        Attacks Against Generative Models", PoPETs 2019.
     .. [6] Chen, Yu, Zhang, Fritz. "GAN-Leaks: A Taxonomy of Membership
        Inference Attacks against Generative Models", CCS 2020.
+    .. [7] van Breugel, Sun, Qian, van der Schaar. "Membership Inference
+       Attacks against Synthetic Data through Overfitting Detection",
+       AISTATS 2023.
 
     Examples
     --------
