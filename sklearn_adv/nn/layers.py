@@ -66,3 +66,36 @@ class Dropout(nn.Dropout):
             return input * 0.0
         mask = torch.empty_like(input).bernoulli_(1 - self.p, generator=self.generator).div_(1 - self.p)
         return input * mask
+
+
+class GaussianNoise(nn.Module):
+    """Adds ``N(0, std**2)`` noise to its input while training; the identity in evaluation mode.
+
+    The regulariser of the semi-supervised GAN's discriminator (Salimans et
+    al. 2016 add it to the input and to every hidden layer). Like
+    :class:`Dropout`, it draws from ``generator`` when one is set (the
+    engine's nets set the fit's own while they train), else from torch's
+    global generator.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = GaussianNoise(0.5).eval()
+    >>> bool((layer(torch.ones(3)) == 1).all())
+    True
+    """
+
+    generator = None
+
+    def __init__(self, std=0.1):
+        super().__init__()
+        self.std = float(std)
+
+    def forward(self, input):
+        if not (self.training and self.std > 0):
+            return input
+        noise = torch.empty_like(input).normal_(0.0, self.std, generator=self.generator)
+        return input + noise
+
+    def extra_repr(self):
+        return f"std={self.std}"
