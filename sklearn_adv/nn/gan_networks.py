@@ -13,7 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sklearn_adv import plugins
-from sklearn_adv.nn.layers import Dropout
+from sklearn_adv.nn.layers import Dropout, WeightNormLinear
 from sklearn_adv.nn.networks import make_activation
 
 __all__ = [
@@ -166,8 +166,8 @@ class SemiSupervisedDiscriminator(nn.Module):
         super().__init__()
         self.body = body
         self.n_classes = int(n_classes)
-        layer = nn.Linear(int(n_features), self.n_classes)
-        self.classes = nn.utils.parametrizations.weight_norm(layer) if weight_norm else layer
+        linear = WeightNormLinear if weight_norm else nn.Linear
+        self.classes = linear(int(n_features), self.n_classes)
 
     def forward(self, x, cond=None):
         features = self.body(x).reshape(x.shape[0], -1)

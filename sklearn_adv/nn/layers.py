@@ -99,3 +99,31 @@ class GaussianNoise(nn.Module):
 
     def extra_repr(self):
         return f"std={self.std}"
+
+
+class WeightNormLinear(nn.Linear):
+    """A linear layer with weight normalisation (Salimans & Kingma 2016): ``weight = scale * v / ||v||`` per output.
+
+    The direction ``v`` (``weight``) and the length ``scale`` of each
+    output unit's weights are learned apart, which speeds up and steadies
+    the training of a GAN's discriminator. Not
+    ``torch.nn.utils.parametrizations.weight_norm``: a parametrized module
+    does not pickle, and the engine's models must. Initialised as
+    ``nn.Linear`` (``scale`` starts at the norms of the initial weights, so
+    the layer starts as that linear layer).
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = WeightNormLinear(3, 2)
+    >>> torch.allclose(layer(torch.ones(1, 3)), torch.nn.functional.linear(torch.ones(1, 3), layer.weight, layer.bias))
+    True
+    """
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__(in_features, out_features, bias)
+        self.scale = nn.Parameter(self.weight.detach().norm(dim=1))
+
+    def forward(self, input):
+        weight = self.weight * (self.scale / self.weight.norm(dim=1)).unsqueeze(1)
+        return nn.functional.linear(input, weight, self.bias)

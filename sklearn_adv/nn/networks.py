@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from sklearn_adv import plugins
-from sklearn_adv.nn.layers import Dropout, GaussianNoise
+from sklearn_adv.nn.layers import Dropout, GaussianNoise, WeightNormLinear
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -66,7 +66,8 @@ class MLP(nn.Module):
         Standard deviation of Gaussian noise added to every hidden layer's
         output while training (:class:`~sklearn_adv.nn.layers.GaussianNoise`).
     weight_norm : bool, default=False
-        Weight normalisation (Salimans & Kingma 2016) of the linear layers.
+        Weight normalisation (Salimans & Kingma 2016) of the linear layers
+        (:class:`~sklearn_adv.nn.layers.WeightNormLinear`).
 
     Examples
     --------
@@ -84,8 +85,7 @@ class MLP(nn.Module):
             layers.append(GaussianNoise(input_noise))
 
         def linear(n_in, n_out):
-            layer = nn.Linear(n_in, n_out)
-            return nn.utils.parametrizations.weight_norm(layer) if weight_norm else layer
+            return WeightNormLinear(n_in, n_out) if weight_norm else nn.Linear(n_in, n_out)
 
         for width in hidden_units:
             layers.append(linear(in_features, width))
