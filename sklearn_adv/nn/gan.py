@@ -509,7 +509,10 @@ class SemiSupervisedGANNet(GANNet):
     @property
     def _default_callbacks(self):
         *callbacks, print_log = super()._default_callbacks
-        callbacks.append(("classifier_loss", PassthroughScoring(name="classifier_loss", on_train=True)))
+        callbacks += [
+            ("classifier_loss", PassthroughScoring(name="classifier_loss", on_train=True)),
+            ("labelled_accuracy", PassthroughScoring(name="labelled_accuracy", on_train=True, lower_is_better=False)),
+        ]
         return [*callbacks, print_log]
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
@@ -578,5 +581,5 @@ class SemiSupervisedGANNet(GANNet):
         self.history.record_batch("discriminator_loss", d_loss.item())
         self.history.record_batch("classifier_loss", classifier_loss.item())
         accuracy = (logits.detach().argmax(dim=1) == label).float().mean().item()
-        self.history.record_batch("auxiliary_accuracy", accuracy)
+        self.history.record_batch("labelled_accuracy", accuracy)
         return {"loss": d_loss, "y_pred": fake}

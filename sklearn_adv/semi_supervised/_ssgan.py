@@ -108,7 +108,7 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
     history_ : skorch History
         Per epoch: ``train_loss`` (the discriminator's), ``classifier_loss``
         (on the labelled batches), ``discriminator_loss``,
-        ``generator_loss`` (feature matching) and ``auxiliary_accuracy``
+        ``generator_loss`` (feature matching) and ``labelled_accuracy``
         (on the labelled batches).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
