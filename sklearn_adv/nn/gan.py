@@ -549,13 +549,17 @@ class SemiSupervisedGANNet(GANNet):
         labelled, label, weight = self._labelled_batch(len(real))
         fake, _ = self._run_generator(self.noise(len(real)), None)
 
+        # One pass of the discriminator over the labelled, real and generated
+        # batches together (its rows are independent: no batch norm).
         self.adversary_optimizer_.zero_grad()
-        _, logits, _ = self.adversary_(labelled)
+        fake_d = fake.detach()
+        n_labelled, n_real = len(labelled), len(real)
+        realness, all_logits, all_features = self.adversary_(torch.cat([labelled, real, fake_d]))
+        logits, real_logits = all_logits[:n_labelled], all_logits[n_labelled : n_labelled + n_real]
+        real_realness, fake_realness = realness[n_labelled : n_labelled + n_real], realness[n_labelled + n_real :]
+        real_features = all_features[n_labelled : n_labelled + n_real]
         losses = F.cross_entropy(logits, label.long(), reduction="none", label_smoothing=float(self.label_smoothing))
         classifier_loss = weighted_mean(losses, weight)
-        real_realness, real_logits, real_features = self.adversary_(real)
-        fake_d = fake.detach()
-        fake_realness, _, _ = self.adversary_(fake_d)
         gan_loss = self.criterion_.discriminator_loss(
             real_realness, fake_realness, real=real, fake=fake_d, discriminate=lambda x: self.adversary_(x)[0],
             **self._loss_generator(),

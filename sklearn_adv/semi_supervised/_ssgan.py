@@ -167,7 +167,7 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
     """
 
     _roles = {
-        "discriminator": {"mlp": {"hidden_units": (500, 250, 250), "input_noise": 0.3, "noise": 0.5, "weight_norm": True}},
+        "discriminator": {"mlp": {"hidden_units": (500, 250, 250), "input_noise": 0.3, "noise": 0.3, "weight_norm": True}},
         "generator": {"mlp": {"hidden_units": (500, 500), "batch_norm": True, "activation": "softplus"}},
     }
 
@@ -189,7 +189,7 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
         *,
         label_smoothing=0.0,
         unsupervised_weight=1.0,
-        entropy_weight=0.0,
+        entropy_weight=1.0,
         noise_dim=100,
         max_epochs=150,
         batch_size=100,
