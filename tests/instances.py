@@ -145,7 +145,9 @@ EXPECTED_FAILED_CHECKS = {
         "check_do_not_raise_errors_in_init_or_set_params": (
             "the check passes the **role_params catch-all by its name; only role-prefixed keys (generator__...) are accepted"
         ),
-        "check_classifiers_classes": "y == -1 marks unlabelled rows (scikit-learn's semi-supervised convention), so -1 cannot be a class",
+        "check_classifiers_classes": (
+            "y == -1 marks unlabelled rows (scikit-learn's semi-supervised convention), so -1 cannot be a class"
+        ),
         "check_sample_weight_equivalence_on_dense_data": (
             "trained by minibatch SGD: a row of weight 2 is one row in one batch, not two rows that may fall in two batches"
         ),

@@ -539,8 +539,7 @@ class SemiSupervisedGANNet(GANNet):
     def _labelled_batch(self, n):
         real, label, weight = self._labelled
         rows = torch.randint(len(label), (n,), generator=self.generator_)
-        pick = (lambda values: None if values is None else values[rows].to(self.device))
-        return pick(real), pick(label), pick(weight)
+        return tuple(None if values is None else values[rows].to(self.device) for values in (real, label, weight))
 
     def train_step(self, batch, **fit_params):
         self._set_training(True)

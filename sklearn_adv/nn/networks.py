@@ -64,10 +64,10 @@ class MLP(nn.Module):
         Standard deviation of Gaussian noise added to the input while training.
     noise : float, default=0.0
         Standard deviation of Gaussian noise added to every hidden layer's
-        output while training (:class:`~sklearn_adv.nn.layers.GaussianNoise`).
+        output while training (:class:`~sklearn_adv.nn.GaussianNoise`).
     weight_norm : bool, default=False
         Weight normalisation (Salimans & Kingma 2016) of the linear layers
-        (:class:`~sklearn_adv.nn.layers.WeightNormLinear`).
+        (:class:`~sklearn_adv.nn.WeightNormLinear`).
 
     Examples
     --------

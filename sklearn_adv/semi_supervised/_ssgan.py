@@ -269,9 +269,11 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
         return self
 
     def _fit_partial_labels(self, y, X):
-        """Validate ``y`` with -1 for unlabelled rows: set ``classes_`` and ``n_labelled_``, return class codes (-1 unlabelled)."""
+        """Validate ``y``, -1 for unlabelled rows: set ``classes_`` and ``n_labelled_``, return class codes (-1: unlabelled)."""
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None (mark unlabelled rows -1).")
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None (mark unlabelled rows -1)."
+            )
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
         if y.dtype.kind in "fc":

@@ -3,7 +3,6 @@
 import numpy as np
 from sklearn.base import _fit_context  # no public equivalent: validates parameters once per fit
 from sklearn.utils.validation import _check_sample_weight  # no public equivalent
-from torch import nn
 
 from sklearn_adv.nn import BaseNet, EncoderHead
 from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkClassifierMixin, NetworkEstimator, feature_size
