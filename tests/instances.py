@@ -34,6 +34,12 @@ QUICK_PARAMS = {
         "batch_size": 16,
         "random_state": 0,
     },
+    "SemiSupervisedGANClassifier": {
+        "max_epochs": 4,
+        "batch_size": 16,
+        "noise_dim": 8,
+        "random_state": 0,
+    },
 }
 
 
@@ -130,6 +136,17 @@ EXPECTED_FAILED_CHECKS = {
     "NeuralClassifier": {
         "check_do_not_raise_errors_in_init_or_set_params": (
             "the check passes the **role_params catch-all by its name; only role-prefixed keys (encoder__...) are accepted"
+        ),
+        "check_sample_weight_equivalence_on_dense_data": (
+            "trained by minibatch SGD: a row of weight 2 is one row in one batch, not two rows that may fall in two batches"
+        ),
+    },
+    "SemiSupervisedGANClassifier": {
+        "check_do_not_raise_errors_in_init_or_set_params": (
+            "the check passes the **role_params catch-all by its name; only role-prefixed keys (generator__...) are accepted"
+        ),
+        "check_classifiers_classes": (
+            "y == -1 marks unlabelled rows (scikit-learn's semi-supervised convention), so -1 cannot be a class"
         ),
         "check_sample_weight_equivalence_on_dense_data": (
             "trained by minibatch SGD: a row of weight 2 is one row in one batch, not two rows that may fall in two batches"

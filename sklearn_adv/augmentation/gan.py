@@ -1,6 +1,7 @@
 """Conditional GAN augmentation of tables and images as a scikit-learn sampler."""
 
 import copy
+import inspect
 from collections import OrderedDict
 from numbers import Integral, Real
 
@@ -105,6 +106,18 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     spectral_norm : bool, default=False
         Spectral normalisation (Miyato et al. 2018) of the discriminator's
         linear and convolution layers.
+    discriminator_label_smoothing : float in [0, 1), default=0.0
+        One-sided label smoothing (Salimans et al. 2016): the
+        discriminator's targets for real rows are ``1 - smoothing`` (those
+        of generated rows stay 0). For losses with targets (``"bce"``, or a
+        loss class or instance with a ``label_smoothing`` parameter); a
+        Wasserstein loss has none and refuses it.
+    discriminator_mixup : float, default=0.0
+        Mixup for the discriminator (Zhang et al. 2018): it also scores
+        mixtures ``lam * real + (1 - lam) * generated`` (one ``lam ~
+        Beta(alpha, alpha)`` per pack) with ``lam`` as their target; the
+        value is ``alpha``, 0 switches it off. For losses with targets
+        (a ``mixup_loss`` method, as ``"bce"``); refused otherwise.
     auxiliary_weight : float, default=1.0
         Weight of the auxiliary-classifier terms (when ``y`` is given); 0
         leaves the label as a plain generator input.
@@ -258,6 +271,8 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         "pac": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "discriminator_steps": [Interval(Integral, 1, None, closed="left")],
         "spectral_norm": ["boolean"],
+        "discriminator_label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "discriminator_mixup": [Interval(Real, 0, None, closed="left")],
         "auxiliary_weight": [Interval(Real, 0, None, closed="left")],
         "cond_weight": [Interval(Real, 0, None, closed="left")],
         "generator": ROLE_CONSTRAINT,
@@ -281,6 +296,8 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         lr=2e-4,
         optimizer="adam",
         spectral_norm=False,
+        discriminator_label_smoothing=0.0,
+        discriminator_mixup=0.0,
         auxiliary_weight=1.0,
         cond_weight=1.0,
         generator=None,
@@ -305,6 +322,8 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         self.lr = lr
         self.optimizer = optimizer
         self.spectral_norm = spectral_norm
+        self.discriminator_label_smoothing = discriminator_label_smoothing
+        self.discriminator_mixup = discriminator_mixup
         self.auxiliary_weight = auxiliary_weight
         self.cond_weight = cond_weight
         self.generator = generator
@@ -373,6 +392,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         loss = plugins.resolve("gan_loss", self.loss)
         if not (isinstance(loss, torch.nn.Module) or callable(loss)):
             raise TypeError(f"loss must be a registered gan_loss name, class or instance, got {self.loss!r}.")
+        loss = self._discriminator_options(loss)
 
         if y_valid is not None:
             self.classes_, codes, self.class_counts_ = np.unique(y_valid, return_inverse=True, return_counts=True)
@@ -422,6 +442,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
                 n_classes=n_classes,
                 cond_spans=cond_spans,
                 adversary_steps=self.discriminator_steps,
+                discriminator_mixup=self.discriminator_mixup,
                 auxiliary_weight=self.auxiliary_weight,
                 cond_weight=self.cond_weight,
                 iterator_train__weights=row_weights,
@@ -482,6 +503,37 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
             if len(np.unique(y)) < 2:
                 raise ValueError("y holds a single class; pass at least two classes, or fit(X) without y.")
         return X, y
+
+    def _discriminator_options(self, loss):
+        """The GAN loss with ``discriminator_label_smoothing`` set; a loss without targets refuses the options.
+
+        A class is built with the smoothing; an instance is copied (the
+        caller's is never changed) and given it.
+        """
+        smoothing, mixup = self.discriminator_label_smoothing, self.discriminator_mixup
+        name = getattr(loss, "__name__", type(loss).__name__)
+        if mixup and not hasattr(loss, "mixup_loss"):
+            raise ValueError(
+                f"discriminator_mixup={mixup} needs a GAN loss with targets (a mixup_loss method, as loss='bce' has); "
+                f"the loss {name} has none. Use loss='bce', or discriminator_mixup=0."
+            )
+        if not smoothing:
+            return loss
+        if isinstance(loss, type):
+            takes = "label_smoothing" in inspect.signature(loss).parameters
+        else:
+            takes = hasattr(loss, "label_smoothing")
+        if not takes:
+            raise ValueError(
+                f"discriminator_label_smoothing={smoothing} smooths the discriminator's real targets, but the loss "
+                f"{name} has no targets to smooth (no label_smoothing parameter; a Wasserstein loss has none). "
+                "Use loss='bce', or discriminator_label_smoothing=0."
+            )
+        if isinstance(loss, type):
+            return loss(label_smoothing=smoothing)
+        loss = copy.deepcopy(loss)
+        loss.label_smoothing = smoothing
+        return loss
 
     def _build_networks(self, in_shape, n_classes, cond_spans):
         """The generator (body and output activations) and the discriminator (body and heads) for ``in_shape``."""

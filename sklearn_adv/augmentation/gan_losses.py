@@ -12,6 +12,13 @@ called by :class:`~sklearn_adv.nn.gan.GANNet` at every step:
     by side stay reproducible.
 ``generator_loss(fake_realness)``
     The generator's adversarial loss.
+``mixup_loss(realness, real_share)`` (optional)
+    The discriminator's loss on packs mixing real and generated rows, whose
+    target is the real rows' share; a loss with it supports mixup for the
+    discriminator (``GANAugmenter(discriminator_mixup=...)``).
+
+A loss with targets takes a ``label_smoothing`` parameter: one-sided label
+smoothing of the real targets (``GANAugmenter(discriminator_label_smoothing=...)``).
 
 The auxiliary-classifier (AC-GAN) and condition terms are added by the net
 for every loss, so any loss here conditions on labels. Register your own
@@ -66,6 +73,10 @@ class BCELoss(nn.Module):
 
     def generator_loss(self, fake_realness):
         return F.binary_cross_entropy_with_logits(fake_realness, torch.ones_like(fake_realness))
+
+    def mixup_loss(self, realness, real_share):
+        """Binary cross-entropy of the realness of mixed packs to their real share, smoothed as the real targets."""
+        return F.binary_cross_entropy_with_logits(realness, real_share * (1.0 - self.label_smoothing))
 
 
 @plugins.register("gan_loss", "wgan_gp")

@@ -95,6 +95,11 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         images) it is biased and reweighting costs accuracy. Each estimate
         costs a prediction pass over the training rows. ``"ignore"``: the
         paper's DANN.
+    label_smoothing : float in [0, 1), default=0.0
+        Smoothing of the label head's targets: the class head learns
+        ``(1 - label_smoothing) * one_hot + label_smoothing / n_classes``
+        (Szegedy et al. 2016), which tempers overconfident probabilities.
+        0 trains on the labels as they are.
     max_epochs : int or "auto", default=100
         Number of passes; an epoch has ``ceil(n_rows / batch_size)`` batches.
         ``"auto"`` aims at 2,000 optimizer steps within 10 to 2,000 epochs
@@ -240,6 +245,7 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
     _parameter_constraints = {
         **NetworkEstimator.shared_parameter_constraints,
         **NetworkEstimator.validation_parameter_constraints,
+        **NetworkClassifierMixin.classifier_parameter_constraints,
         "encoder": ROLE_CONSTRAINT,
         "head": ROLE_CONSTRAINT,
         "domain_head": ROLE_CONSTRAINT,
@@ -264,6 +270,7 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         lr_annealing=True,
         balance_domains=True,
         label_shift="ignore",
+        label_smoothing=0.0,
         max_epochs=100,
         batch_size=64,
         lr=1e-3,
@@ -287,6 +294,7 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         self.lr_annealing = lr_annealing
         self.balance_domains = balance_domains
         self.label_shift = label_shift
+        self.label_smoothing = label_smoothing
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -480,7 +488,7 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
         return AdversarialNet(
             EncoderHead(encoder, head),
             domain_head,
-            criterion=nn.CrossEntropyLoss(reduction="none"),
+            criterion=self._classification_loss(),
             adversary_criterion=nn.CrossEntropyLoss(reduction="none"),
             training="reversal",
             adversary_weight=self.adversary_weight,

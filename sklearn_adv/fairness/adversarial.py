@@ -126,6 +126,12 @@ class FairClassifier(NetworkClassifierMixin, NetworkEstimator):
         for the encoder (whose last hidden layer is the representation),
         ``()`` for the head (a linear layer) and ``(32,)`` for the adversary.
 
+    label_smoothing : float in [0, 1), default=0.0
+        Smoothing of the target head's targets: the class head learns
+        ``(1 - label_smoothing) * one_hot + label_smoothing / n_classes``
+        (Szegedy et al. 2016), which tempers overconfident probabilities.
+        0 trains on the labels as they are.
+
     max_epochs : int or "auto", default=20
         Passes over the training data.
         ``"auto"`` aims at 2,000 optimizer steps within 10 to 2,000 epochs
@@ -284,6 +290,7 @@ class FairClassifier(NetworkClassifierMixin, NetworkEstimator):
     _parameter_constraints = {
         **NetworkEstimator.shared_parameter_constraints,
         **NetworkEstimator.validation_parameter_constraints,
+        **NetworkClassifierMixin.classifier_parameter_constraints,
         "sensitive": [None, str, Integral, list],
         "criterion": [StrOptions(set(_CRITERIA))],
         "adversary_weight": [Interval(Real, 0, None, closed="left")],
@@ -316,6 +323,7 @@ class FairClassifier(NetworkClassifierMixin, NetworkEstimator):
         batch_size=128,
         lr=3e-3,
         adversary_lr=3e-2,
+        label_smoothing=0.0,
         optimizer="adam",
         early_stopping=False,
         validation_fraction=0.1,
@@ -341,6 +349,7 @@ class FairClassifier(NetworkClassifierMixin, NetworkEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.adversary_lr = adversary_lr
+        self.label_smoothing = label_smoothing
         self.optimizer = optimizer
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -435,8 +444,7 @@ class FairClassifier(NetworkClassifierMixin, NetworkEstimator):
             adversary,
             reads=self.adversary_reads,
             conditional=conditional,
-            criterion=nn.CrossEntropyLoss,
-            criterion__reduction="none",
+            criterion=self._classification_loss(),
             adversary_criterion=nn.CrossEntropyLoss,
             adversary_criterion__reduction="none",
             training=self.training,

@@ -11,7 +11,7 @@ tabular encoder (re-exported from :mod:`sklearn_adv.preprocessing`).
 from sklearn_adv.nn.adversarial import AdversarialNet, EncoderHead
 from sklearn_adv.nn.base import NetworkClassifierMixin, NetworkEstimator
 from sklearn_adv.nn.callbacks import AnnealLR, DivergenceGuard, Mixup, TrainingProgress, ganin_schedule
-from sklearn_adv.nn.layers import GradientReversal, reverse_gradient
+from sklearn_adv.nn.layers import GaussianNoise, GradientReversal, WeightNormLinear, reverse_gradient
 from sklearn_adv.nn.net import BaseNet
 from sklearn_adv.nn.networks import MLP, ConvNet, build_network, default_network
 from sklearn_adv.nn.utils import resolve_device, seed_from, to_float32, torch_seed
@@ -26,12 +26,14 @@ __all__ = [
     "ConvNet",
     "DivergenceGuard",
     "EncoderHead",
+    "GaussianNoise",
     "GradientReversal",
     "MLP",
     "Mixup",
     "NetworkClassifierMixin",
     "NetworkEstimator",
     "TrainingProgress",
+    "WeightNormLinear",
     "build_network",
     "default_network",
     "ganin_schedule",

@@ -372,7 +372,26 @@ class NetworkClassifierMixin(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, T
     :class:`~sklearn_adv.nn.BaseNet` or any net with ``predict_outputs``);
     it sets ``_n_features_out`` in fit. ``transform`` gives the network's
     float32 features, whatever the input's precision.
+
+    A classifier declares ``label_smoothing`` with
+    :attr:`classifier_parameter_constraints` and trains its class head on
+    :meth:`_classification_loss`.
     """
+
+    classifier_parameter_constraints = {
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    def _classification_loss(self):
+        """The class head's criterion: cross-entropy, one loss per row, targets smoothed by ``label_smoothing``.
+
+        Label smoothing (Szegedy et al. 2016) trains on the targets
+        ``(1 - label_smoothing) * one_hot + label_smoothing / n_classes``;
+        it keeps the logits from growing without bound, which improves
+        calibration (Müller, Kornblith & Hinton 2019). At 0 it is plain
+        cross-entropy, bit for bit.
+        """
+        return nn.CrossEntropyLoss(reduction="none", label_smoothing=float(self.label_smoothing))
 
     def _fit_classes(self, y, X):
         """Validate the class labels ``y`` of the rows of ``X``: set ``classes_``, return each row's class index.

@@ -41,21 +41,26 @@ from torch.utils.data import DataLoader, Sampler
 from sklearn_adv.nn.adversarial import AdversarialNet
 from sklearn_adv.nn.callbacks import DivergenceGuard
 from sklearn_adv.nn.gan_networks import (
+    BoundedOutput,
     ConditionalDiscriminator,
     ConditionalGenerator,
     DCGANDiscriminator,
     DCGANGenerator,
+    SemiSupervisedDiscriminator,
     SpanActivation,
     apply_spectral_norm,
 )
-from sklearn_adv.nn.net import BaseNet
+from sklearn_adv.nn.net import BaseNet, weighted_mean
 
 __all__ = [
+    "BoundedOutput",
     "ConditionalDiscriminator",
     "ConditionalGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
     "GANNet",
+    "SemiSupervisedDiscriminator",
+    "SemiSupervisedGANNet",
     "SpanActivation",
     "apply_spectral_norm",
     "weighted_row_loader",
@@ -164,6 +169,12 @@ class GANNet(AdversarialNet):
     adversary_weight : float, default=1.0
         Weight of the generator's adversarial loss, following
         ``adversary_schedule`` as in :class:`~sklearn_adv.nn.AdversarialNet`.
+    discriminator_mixup : float, default=0.0
+        Mixup for the discriminator (Zhang et al. 2018): at every step it
+        also scores packs mixing real and generated rows, ``lam * real +
+        (1 - lam) * fake`` with ``lam ~ Beta(alpha, alpha)`` per pack, and
+        learns ``lam`` as their target through the loss's
+        ``mixup_loss(realness, lam)``. 0 (the default) switches it off.
     **kwargs
         Everything :class:`skorch.NeuralNet` takes, and ``adversary_schedule``.
 
@@ -194,6 +205,7 @@ class GANNet(AdversarialNet):
         cond_spans=(),
         auxiliary_weight=1.0,
         cond_weight=1.0,
+        discriminator_mixup=0.0,
         **kwargs,
     ):
         kwargs.setdefault("train_split", None)
@@ -207,6 +219,7 @@ class GANNet(AdversarialNet):
         self.cond_spans = cond_spans
         self.auxiliary_weight = auxiliary_weight
         self.cond_weight = cond_weight
+        self.discriminator_mixup = discriminator_mixup
 
     @property
     def _default_callbacks(self):
@@ -253,6 +266,11 @@ class GANNet(AdversarialNet):
             self._loss_takes_generator = "generator" in inspect.signature(self.criterion_.discriminator_loss).parameters
         except (TypeError, ValueError):
             self._loss_takes_generator = False
+        if self.discriminator_mixup and not hasattr(self.criterion_, "mixup_loss"):
+            raise ValueError(
+                f"discriminator_mixup needs a GAN loss with targets (a mixup_loss method, as the 'bce' loss has); "
+                f"{type(self.criterion_).__name__} has none."
+            )
         return self
 
     def initialize_optimizer(self, *_, **__):
@@ -367,6 +385,22 @@ class GANNet(AdversarialNet):
         """The generator's adversarial loss on ``y_pred``, the discriminator's realness of fakes."""
         return self.criterion_.generator_loss(y_pred)
 
+    def _mixup_loss(self, real, fake, cond):
+        """The discriminator's loss on packs mixing ``real`` and ``fake`` rows, the real share as target.
+
+        One ``lam ~ Beta(alpha, alpha)`` per pack, drawn from the fit's own
+        generator (a numpy generator seeded from it: torch's Beta sampler
+        takes no generator).
+        """
+        pac = int(getattr(self.adversary_, "pac", 1))
+        n_packs = real.shape[0] // pac
+        seed = int(torch.randint(2**31 - 1, (1,), generator=self.generator_))
+        lam = np.random.default_rng(seed).beta(self.discriminator_mixup, self.discriminator_mixup, size=n_packs)
+        lam = torch.as_tensor(lam, dtype=real.dtype, device=real.device)
+        share = lam.repeat_interleave(pac).reshape(-1, *([1] * (real.ndim - 1)))
+        mixed = share * real + (1.0 - share) * fake
+        return self.criterion_.mixup_loss(self.adversary_(mixed, cond)[0], lam)
+
     # -- training step ----------------------------------------------------
 
     def train_step(self, batch, **fit_params):
@@ -401,6 +435,8 @@ class GANNet(AdversarialNet):
             )
             if real_logits is not None and label is not None and self.auxiliary_weight:
                 d_loss = d_loss + self.auxiliary_weight * F.cross_entropy(real_logits, label.long())
+            if self.discriminator_mixup:
+                d_loss = d_loss + self._mixup_loss(real, fake_d, column_cond)
             d_loss.backward()
             self.adversary_optimizer_.step()
 
@@ -424,3 +460,133 @@ class GANNet(AdversarialNet):
 
     def validation_step(self, batch, **fit_params):
         raise NotImplementedError("GANNet has no validation step; use train_split=None.")
+
+
+class SemiSupervisedGANNet(GANNet):
+    """The GAN net of semi-supervised learning: a (K + 1)-class discriminator against a feature-matching generator.
+
+    Salimans et al. (2016)'s recipe, as a :class:`GANNet` whose adversary is
+    a :class:`~sklearn_adv.nn.gan_networks.SemiSupervisedDiscriminator`
+    (class logits, the "fake" logit fixed at 0, realness
+    ``logsumexp(logits)``). At every step:
+
+    - the discriminator minimises the cross-entropy of the class logits on
+      a batch of labelled rows (with ``label_smoothing``, weighted by the
+      rows' weights), plus ``unsupervised_weight`` times the GAN loss
+      (``criterion``, a ``gan_loss`` such as ``"bce"``) of the realness of a
+      batch of all rows against that of generated rows, plus
+      ``entropy_weight`` times the entropy of its class probabilities on
+      that batch (entropy minimisation, Grandvalet & Bengio 2005);
+    - the generator minimises feature matching: the squared distance
+      between the mean discriminator features of the real batch and of the
+      generated one.
+
+    Data contract: ``X`` is a dict with ``"real"`` (every row, float32),
+    ``"label"`` (int64 class codes, -1 for unlabelled rows) and optionally
+    ``"weight"`` (float32 row weights of the classification loss); ``y`` is
+    None. The loader draws the batches of all rows; each step draws its
+    labelled batch (``batch_size`` labelled rows, with replacement) from the
+    fit's own generator. Predictions (``forward``, ``predict_outputs``) are
+    the discriminator's ``(class logits, features)``.
+
+    Parameters
+    ----------
+    module, adversary
+        The generator and the semi-supervised discriminator.
+    criterion : gan_loss plugin class or instance
+        The unsupervised loss of the realness (``"bce"``: the paper's).
+    label_smoothing : float, default=0.0
+        Of the labelled rows' class targets, in their cross-entropy.
+    unsupervised_weight : float, default=1.0
+    entropy_weight : float, default=0.0
+    **kwargs
+        As :class:`GANNet`.
+    """
+
+    def __init__(self, module, adversary, *args, label_smoothing=0.0, unsupervised_weight=1.0, entropy_weight=0.0,
+                 **kwargs):
+        super().__init__(module, adversary, *args, **kwargs)
+        self.label_smoothing = label_smoothing
+        self.unsupervised_weight = unsupervised_weight
+        self.entropy_weight = entropy_weight
+
+    @property
+    def _default_callbacks(self):
+        *callbacks, print_log = super()._default_callbacks
+        callbacks += [
+            ("classifier_loss", PassthroughScoring(name="classifier_loss", on_train=True)),
+            ("labelled_accuracy", PassthroughScoring(name="labelled_accuracy", on_train=True, lower_is_better=False)),
+        ]
+        return [*callbacks, print_log]
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        # The labelled rows, from which each step draws its labelled batch; kept for this fit only.
+        rows = np.flatnonzero(np.asarray(X["label"]) >= 0)
+        weight = X.get("weight")
+        self._labelled = (
+            torch.as_tensor(np.asarray(X["real"])[rows]),
+            torch.as_tensor(np.asarray(X["label"])[rows]),
+            None if weight is None else torch.as_tensor(np.asarray(weight)[rows]),
+        )
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self._labelled = None
+        super().on_train_end(net, X=X, y=y, **kwargs)
+
+    def infer(self, x, **fit_params):
+        """The discriminator's ``(class logits, features)`` of ``x``: what the classifier predicts with."""
+        x = x["real"] if isinstance(x, dict) else x
+        _, logits, features = self.adversary_(x.to(self.device))
+        return logits, features
+
+    def _labelled_batch(self, n):
+        real, label, weight = self._labelled
+        rows = torch.randint(len(label), (n,), generator=self.generator_)
+        return tuple(None if values is None else values[rows].to(self.device) for values in (real, label, weight))
+
+    def train_step(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, _ = unpack_data(batch)
+        real = Xi["real"].to(self.device)
+        labelled, label, weight = self._labelled_batch(len(real))
+        fake, _ = self._run_generator(self.noise(len(real)), None)
+
+        # One pass of the discriminator over the labelled, real and generated
+        # batches together (its rows are independent: no batch norm).
+        self.adversary_optimizer_.zero_grad()
+        fake_d = fake.detach()
+        n_labelled, n_real = len(labelled), len(real)
+        realness, all_logits, all_features = self.adversary_(torch.cat([labelled, real, fake_d]))
+        logits, real_logits = all_logits[:n_labelled], all_logits[n_labelled : n_labelled + n_real]
+        real_realness, fake_realness = realness[n_labelled : n_labelled + n_real], realness[n_labelled + n_real :]
+        real_features = all_features[n_labelled : n_labelled + n_real]
+        losses = F.cross_entropy(logits, label.long(), reduction="none", label_smoothing=float(self.label_smoothing))
+        classifier_loss = weighted_mean(losses, weight)
+        gan_loss = self.criterion_.discriminator_loss(
+            real_realness, fake_realness, real=real, fake=fake_d, discriminate=lambda x: self.adversary_(x)[0],
+            **self._loss_generator(),
+        )
+        d_loss = classifier_loss + self.unsupervised_weight * gan_loss
+        if self.entropy_weight:
+            log_p = F.log_softmax(real_logits, dim=1)
+            d_loss = d_loss + self.entropy_weight * -(log_p.exp() * log_p).sum(dim=1).mean()
+        if self.discriminator_mixup:
+            d_loss = d_loss + self._mixup_loss(real, fake_d, None)
+        d_loss.backward()
+        self.adversary_optimizer_.step()
+
+        # Feature matching: the generated batch's mean features towards the real batch's.
+        self.optimizer_.zero_grad()
+        _, _, fake_features = self.adversary_(fake)
+        g_loss = (real_features.detach().mean(dim=0) - fake_features.mean(dim=0)).pow(2).mean()
+        g_loss.backward()
+        self.optimizer_.step()
+        self.adversary_optimizer_.zero_grad()  # drop the gradients the generator step left there
+
+        self.history.record_batch("generator_loss", g_loss.item())
+        self.history.record_batch("discriminator_loss", d_loss.item())
+        self.history.record_batch("classifier_loss", classifier_loss.item())
+        accuracy = (logits.detach().argmax(dim=1) == label).float().mean().item()
+        self.history.record_batch("labelled_accuracy", accuracy)
+        return {"loss": d_loss, "y_pred": fake}

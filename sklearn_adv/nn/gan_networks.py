@@ -13,14 +13,16 @@ from torch import nn
 from torch.nn import functional as F
 
 from sklearn_adv import plugins
-from sklearn_adv.nn.layers import Dropout
+from sklearn_adv.nn.layers import Dropout, WeightNormLinear
 from sklearn_adv.nn.networks import make_activation
 
 __all__ = [
+    "BoundedOutput",
     "ConditionalDiscriminator",
     "ConditionalGenerator",
     "DCGANDiscriminator",
     "DCGANGenerator",
+    "SemiSupervisedDiscriminator",
     "SpanActivation",
     "apply_spectral_norm",
 ]
@@ -157,6 +159,82 @@ class ConditionalDiscriminator(nn.Module):
         realness = self.realness(features).reshape(-1)
         logits = self.classes(features).reshape(x.shape[0], self.n_classes) if self.classes is not None else None
         return realness, logits
+
+
+class SemiSupervisedDiscriminator(nn.Module):
+    """A discriminator that is a classifier: ``n_classes`` class logits, the "fake" logit fixed at 0.
+
+    The parametrisation of Salimans et al. (2016): a K-class classifier
+    read as a (K + 1)-class one whose extra, "fake", logit is 0, so that the
+    probability that ``x`` is real is ``Z / (Z + 1)`` with
+    ``Z = sum_k exp(logit_k)``: the realness logit is ``logsumexp(logits)``.
+    A binary GAN loss on the realness and a cross-entropy on the class
+    logits of labelled rows then train one network.
+
+    ``forward(x, cond=None)`` returns ``(realness of shape (n,), class
+    logits of shape (n, n_classes), features of shape (n, n_features))``;
+    the features (the body's output) are what feature matching compares.
+
+    Parameters
+    ----------
+    body : nn.Module
+        Maps ``x`` to features.
+    n_features : int
+        Size of the flattened features.
+    n_classes : int
+    weight_norm : bool, default=True
+        Weight normalisation of the class layer, as of the body's layers in
+        the paper.
+
+    Examples
+    --------
+    >>> import torch
+    >>> disc = SemiSupervisedDiscriminator(torch.nn.Linear(4, 8), 8, 3)
+    >>> realness, logits, features = disc(torch.zeros(5, 4))
+    >>> realness.shape, logits.shape, features.shape
+    (torch.Size([5]), torch.Size([5, 3]), torch.Size([5, 8]))
+    """
+
+    pac = 1
+
+    def __init__(self, body, n_features, n_classes, weight_norm=True):
+        super().__init__()
+        self.body = body
+        self.n_classes = int(n_classes)
+        linear = WeightNormLinear if weight_norm else nn.Linear
+        self.classes = linear(int(n_features), self.n_classes)
+
+    def forward(self, x, cond=None):
+        features = self.body(x).reshape(x.shape[0], -1)
+        logits = self.classes(features)
+        return torch.logsumexp(logits, dim=1), logits, features
+
+
+class BoundedOutput(nn.Module):
+    """``low + (high - low) * sigmoid(x)``, feature by feature: a generator's output within the data's range.
+
+    Parameters
+    ----------
+    low, high : array-like of the output's shape (one row, or one image)
+        The range of each feature, e.g. its minimum and maximum in fit;
+        a feature with ``low == high`` is that constant.
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = BoundedOutput([0.0, 1.0], [1.0, 1.0])
+    >>> out(torch.zeros(1, 2))
+    tensor([[0.5000, 1.0000]])
+    """
+
+    def __init__(self, low, high):
+        super().__init__()
+        low = torch.as_tensor(np.asarray(low, dtype=np.float32))
+        self.register_buffer("low", low)
+        self.register_buffer("span", torch.as_tensor(np.asarray(high, dtype=np.float32)) - low)
+
+    def forward(self, x):
+        return self.low + self.span * torch.sigmoid(x.reshape(x.shape[0], *self.low.shape))
 
 
 @plugins.register("network", "dcgan_generator")

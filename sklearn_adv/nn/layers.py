@@ -66,3 +66,64 @@ class Dropout(nn.Dropout):
             return input * 0.0
         mask = torch.empty_like(input).bernoulli_(1 - self.p, generator=self.generator).div_(1 - self.p)
         return input * mask
+
+
+class GaussianNoise(nn.Module):
+    """Adds ``N(0, std**2)`` noise to its input while training; the identity in evaluation mode.
+
+    The regulariser of the semi-supervised GAN's discriminator (Salimans et
+    al. 2016 add it to the input and to every hidden layer). Like
+    :class:`Dropout`, it draws from ``generator`` when one is set (the
+    engine's nets set the fit's own while they train), else from torch's
+    global generator.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = GaussianNoise(0.5).eval()
+    >>> bool((layer(torch.ones(3)) == 1).all())
+    True
+    """
+
+    generator = None
+
+    def __init__(self, std=0.1):
+        super().__init__()
+        self.std = float(std)
+
+    def forward(self, input):
+        if not (self.training and self.std > 0):
+            return input
+        noise = torch.empty_like(input).normal_(0.0, self.std, generator=self.generator)
+        return input + noise
+
+    def extra_repr(self):
+        return f"std={self.std}"
+
+
+class WeightNormLinear(nn.Linear):
+    """A linear layer with weight normalisation (Salimans & Kingma 2016): ``weight = scale * v / ||v||`` per output.
+
+    The direction ``v`` (``weight``) and the length ``scale`` of each
+    output unit's weights are learned apart, which speeds up and steadies
+    the training of a GAN's discriminator. Not
+    ``torch.nn.utils.parametrizations.weight_norm``: a parametrized module
+    does not pickle, and the engine's models must. Initialised as
+    ``nn.Linear`` (``scale`` starts at the norms of the initial weights, so
+    the layer starts as that linear layer).
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = WeightNormLinear(3, 2)
+    >>> torch.allclose(layer(torch.ones(1, 3)), torch.nn.functional.linear(torch.ones(1, 3), layer.weight, layer.bias))
+    True
+    """
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__(in_features, out_features, bias)
+        self.scale = nn.Parameter(self.weight.detach().norm(dim=1))
+
+    def forward(self, input):
+        weight = self.weight * (self.scale / self.weight.norm(dim=1)).unsqueeze(1)
+        return nn.functional.linear(input, weight, self.bias)

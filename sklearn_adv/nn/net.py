@@ -19,7 +19,7 @@ from skorch.utils import get_map_location
 from torch.utils.data import DataLoader
 
 from sklearn_adv.nn.callbacks import DivergenceGuard, TrainingProgress
-from sklearn_adv.nn.layers import Dropout
+from sklearn_adv.nn.layers import Dropout, GaussianNoise
 
 __all__ = ["BaseNet"]
 
@@ -110,14 +110,17 @@ class BaseNet(NeuralNet):
         return self
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        dropouts = [m for module in self._training_modules() for m in module.modules() if isinstance(m, Dropout)]
-        for dropout in dropouts:
-            dropout.generator = self.device_generator_
+        # Layers that draw random numbers while training: from the fit's own generator.
+        random_layers = [
+            m for module in self._training_modules() for m in module.modules() if isinstance(m, (Dropout, GaussianNoise))
+        ]
+        for layer in random_layers:
+            layer.generator = self.device_generator_
         try:
             return super().partial_fit(X, y, classes=classes, **fit_params)
         finally:
-            for dropout in dropouts:
-                dropout.generator = None  # a module holds no generator past its fit (nor pickles one)
+            for layer in random_layers:
+                layer.generator = None  # a module holds no generator past its fit (nor pickles one)
 
     def _training_modules(self):
         """The net's built modules (``module_``, ``adversary_``, ...), by the names skorch registered."""

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from sklearn_adv import plugins
-from sklearn_adv.nn.layers import Dropout
+from sklearn_adv.nn.layers import Dropout, GaussianNoise, WeightNormLinear
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -24,6 +24,7 @@ _ACTIVATIONS = {
     "selu": nn.SELU,
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
+    "softplus": nn.Softplus,
 }
 
 
@@ -46,7 +47,7 @@ def _as_shape(in_shape):
 
 @plugins.register("network", "mlp")
 class MLP(nn.Module):
-    """Fully connected network: ``hidden_units`` layers of Linear, [BatchNorm], activation, [Dropout].
+    """Fully connected network: ``hidden_units`` layers of Linear, [BatchNorm], activation, [Dropout], [noise].
 
     Parameters
     ----------
@@ -59,6 +60,14 @@ class MLP(nn.Module):
     activation : str or nn.Module class, default="relu"
     dropout : float, default=0.0
     batch_norm : bool, default=False
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the input while training.
+    noise : float, default=0.0
+        Standard deviation of Gaussian noise added to every hidden layer's
+        output while training (:class:`~sklearn_adv.nn.GaussianNoise`).
+    weight_norm : bool, default=False
+        Weight normalisation (Salimans & Kingma 2016) of the linear layers
+        (:class:`~sklearn_adv.nn.WeightNormLinear`).
 
     Examples
     --------
@@ -67,20 +76,29 @@ class MLP(nn.Module):
     torch.Size([5, 2])
     """
 
-    def __init__(self, in_shape, out_features, hidden_units=(64,), activation="relu", dropout=0.0, batch_norm=False):
+    def __init__(self, in_shape, out_features, hidden_units=(64,), activation="relu", dropout=0.0, batch_norm=False,
+                 input_noise=0.0, noise=0.0, weight_norm=False):
         super().__init__()
         in_features = math.prod(_as_shape(in_shape))
         layers = [nn.Flatten()] if not isinstance(in_shape, int) and len(_as_shape(in_shape)) > 1 else []
+        if input_noise:
+            layers.append(GaussianNoise(input_noise))
+
+        def linear(n_in, n_out):
+            return WeightNormLinear(n_in, n_out) if weight_norm else nn.Linear(n_in, n_out)
+
         for width in hidden_units:
-            layers.append(nn.Linear(in_features, width))
+            layers.append(linear(in_features, width))
             if batch_norm:
                 layers.append(nn.BatchNorm1d(width))
             layers.append(make_activation(activation))
             if dropout:
                 layers.append(Dropout(dropout))
+            if noise:
+                layers.append(GaussianNoise(noise))
             in_features = width
         if out_features is not None:
-            layers.append(nn.Linear(in_features, out_features))
+            layers.append(linear(in_features, out_features))
         self.out_features = in_features if out_features is None else out_features
         self.layers = nn.Sequential(*layers)
 

@@ -3,7 +3,6 @@
 import numpy as np
 from sklearn.base import _fit_context  # no public equivalent: validates parameters once per fit
 from sklearn.utils.validation import _check_sample_weight  # no public equivalent
-from torch import nn
 
 from sklearn_adv.nn import BaseNet, EncoderHead
 from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkClassifierMixin, NetworkEstimator, feature_size
@@ -37,6 +36,11 @@ class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
         The classifier on the features; ``None`` is a linear layer (an MLP
         without hidden layers). A class is called as
         ``cls((n_features,), n_classes, **head__params)``.
+    label_smoothing : float in [0, 1), default=0.0
+        Smoothing of the class targets: the class head learns
+        ``(1 - label_smoothing) * one_hot + label_smoothing / n_classes``
+        (Szegedy et al. 2016), which tempers overconfident probabilities.
+        0 trains on the labels as they are.
     max_epochs : int or "auto", default=100
         Number of passes over the training rows.
         ``"auto"`` aims at 2,000 optimizer steps within 10 to 2,000 epochs
@@ -135,16 +139,18 @@ class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
     _parameter_constraints = {
         **NetworkEstimator.shared_parameter_constraints,
         **NetworkEstimator.validation_parameter_constraints,
+        **NetworkClassifierMixin.classifier_parameter_constraints,
         "encoder": ROLE_CONSTRAINT,
         "head": ROLE_CONSTRAINT,
         "image_shape": [tuple, list, None],
     }
 
-    def __init__(self, encoder=None, head=None, *, max_epochs=100, batch_size=64, lr=1e-3, optimizer="adam",
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, callbacks=None, device="cpu",
-                 image_shape=None, random_state=None, verbose=0, **role_params):
+    def __init__(self, encoder=None, head=None, *, label_smoothing=0.0, max_epochs=100, batch_size=64, lr=1e-3,
+                 optimizer="adam", early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, callbacks=None,
+                 device="cpu", image_shape=None, random_state=None, verbose=0, **role_params):
         self.encoder = encoder
         self.head = head
+        self.label_smoothing = label_smoothing
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -195,7 +201,7 @@ class NeuralClassifier(NetworkClassifierMixin, NetworkEstimator):
         split_params, stopping = self._early_stopping_params(valid_dataset)
         return BaseNet(
             EncoderHead(encoder, head),
-            criterion=nn.CrossEntropyLoss(reduction="none"),  # one loss per row, for the weights
+            criterion=self._classification_loss(),  # one loss per row, for the weights
             iterator_train=batched_loader,
             iterator_train__shuffle=True,
             iterator_valid=batched_loader,

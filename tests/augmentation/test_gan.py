@@ -507,3 +507,52 @@ def test_a_records_discriminator_score_does_not_depend_on_the_records_scored_wit
     alone = np.array([gan.discriminator_(X.iloc[[i]])[0] for i in range(10)])
     np.testing.assert_allclose(alone, together[:10], rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(gan.discriminator_(X), together)
+
+
+# -- discriminator options: one-sided label smoothing, mixup -------------------------
+
+
+def test_one_sided_label_smoothing_reaches_the_loss_and_changes_training_only_when_set():
+    X, y = _table()
+    plain = GANAugmenter(**TINY).fit(X, y)
+    smooth = GANAugmenter(discriminator_label_smoothing=0.2, **TINY).fit(X, y)
+    assert plain.net_.criterion_.label_smoothing == 0.0 and smooth.net_.criterion_.label_smoothing == 0.2
+    assert not np.allclose(plain.history_[:, "discriminator_loss"], smooth.history_[:, "discriminator_loss"])
+    zero = GANAugmenter(discriminator_label_smoothing=0.0, discriminator_mixup=0.0, **TINY).fit(X, y)
+    np.testing.assert_array_equal(zero.history_[:, "discriminator_loss"], plain.history_[:, "discriminator_loss"])
+
+
+def test_one_sided_label_smoothing_targets_real_rows_only():
+    loss = plugins.resolve("gan_loss", "bce")(label_smoothing=0.1)
+    real, fake = torch.full((4,), 10.0), torch.full((4,), -10.0)
+    # Confident and right on both sides: the real term keeps a cost (target 0.9), the fake term almost none.
+    assert float(loss.discriminator_loss(real, torch.full((4,), -30.0))) > 0.9
+    assert float(loss.discriminator_loss(torch.full((4,), 2.2), fake)) < 0.33
+
+
+def test_discriminator_mixup_trains_on_mixed_packs_with_their_real_share_as_target():
+    X, y = _table()
+    mixed = GANAugmenter(discriminator_mixup=0.2, **TINY).fit(X, y)
+    plain = GANAugmenter(**TINY).fit(X, y)
+    assert np.isfinite(mixed.history_[:, "discriminator_loss"]).all()
+    assert not np.allclose(plain.history_[:, "discriminator_loss"], mixed.history_[:, "discriminator_loss"])
+    again = GANAugmenter(discriminator_mixup=0.2, **TINY).fit(X, y)
+    np.testing.assert_array_equal(again.sample(5, random_state=0)[0].to_numpy(), mixed.sample(5, random_state=0)[0].to_numpy())
+    loss = plugins.resolve("gan_loss", "bce")()
+    share = torch.tensor([0.0, 0.25, 1.0])
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(torch.zeros(3), share)
+    assert torch.isclose(loss.mixup_loss(torch.zeros(3), share), expected)
+
+
+@pytest.mark.parametrize("option", [{"discriminator_label_smoothing": 0.1}, {"discriminator_mixup": 0.2}])
+def test_discriminator_options_are_refused_for_a_loss_without_targets(option):
+    X, y = _table()
+    with pytest.raises(ValueError, match="wgan_gp|WGANGPLoss"):
+        GANAugmenter(loss="wgan_gp", **option, **TINY).fit(X, y)
+
+
+def test_discriminator_label_smoothing_copies_a_loss_instance_rather_than_changing_it():
+    X, y = _table()
+    loss = plugins.resolve("gan_loss", "bce")()
+    gan = GANAugmenter(loss=loss, discriminator_label_smoothing=0.3, **TINY).fit(X, y)
+    assert loss.label_smoothing == 0.0 and gan.net_.criterion_.label_smoothing == 0.3

@@ -686,3 +686,15 @@ def test_networks_train_in_training_mode_and_validate_in_eval_mode():
     calls.clear()
     clf.predict(X)
     assert calls and not any(mode for mode, _ in calls)
+
+
+def test_label_smoothing_tempers_the_label_head_and_leaves_predictions_at_zero_unchanged():
+    X, y, _ = _shift(n_source=80, n_target=40)
+    X[:80, 0] += np.where(y[:80] == 1, 2.0, -2.0)
+    settings = dict(max_epochs=60, random_state=0)
+    plain = DomainAdversarialClassifier(**settings).fit(X, y)
+    smooth = DomainAdversarialClassifier(label_smoothing=0.3, **settings).fit(X, y)
+    source = X[:80]
+    assert smooth.predict_proba(source).max(axis=1).mean() < plain.predict_proba(source).max(axis=1).mean() - 0.03
+    zero = DomainAdversarialClassifier(label_smoothing=0.0, **settings).fit(X, y)
+    np.testing.assert_array_equal(zero.predict_proba(X), plain.predict_proba(X))

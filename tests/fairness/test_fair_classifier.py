@@ -549,3 +549,15 @@ def test_balanced_adversary_closes_the_gap_of_a_small_group():
         ])
     # Seen: 0.150 unweighted, 0.092 balanced.
     assert gaps[True] < 0.8 * gaps[False]
+
+
+def test_label_smoothing_smooths_the_target_heads_binary_targets():
+    X, y, s = make_proxy_data()
+    settings = dict(max_epochs=30, random_state=0)
+    plain = FairClassifier(**settings).fit(X, y, sensitive_features=s)
+    smooth = FairClassifier(label_smoothing=0.4, **settings).fit(X, y, sensitive_features=s)
+    # Two classes: the smoothed targets are 0.8 and 0.2, which pull the probabilities towards 0.5.
+    confidence = {name: model.predict_proba(X).max(axis=1).mean() for name, model in [("plain", plain), ("smooth", smooth)]}
+    assert confidence["smooth"] < confidence["plain"] - 0.03, confidence
+    zero = FairClassifier(label_smoothing=0.0, **settings).fit(X, y, sensitive_features=s)
+    np.testing.assert_array_equal(zero.predict_proba(X), plain.predict_proba(X))

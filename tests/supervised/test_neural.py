@@ -159,3 +159,24 @@ def test_missing_and_one_class_labels_are_refused_before_training():
         NeuralClassifier(**TINY).fit(X, None)
     with pytest.raises(ValueError, match=r"only one class \(1\)"):
         NeuralClassifier(**TINY).fit(X, np.ones(len(X), dtype=int))
+
+
+def test_label_smoothing_caps_the_confidence_on_separable_data_and_zero_is_plain_cross_entropy():
+    X, y = _blobs(n=120)
+    X[:, 0] += np.where(y == 1, 3.0, -3.0)  # far apart: plain cross-entropy grows the logits without bound
+    settings = dict(max_epochs=150, batch_size=32, random_state=0)
+    plain = NeuralClassifier(**settings).fit(X, y)
+    smooth = NeuralClassifier(label_smoothing=0.2, **settings).fit(X, y)
+    # The smoothed target of the true class is 0.9, which the optimum matches.
+    assert plain.predict_proba(X).max(axis=1).mean() > 0.98
+    assert 0.8 < smooth.predict_proba(X).max(axis=1).mean() < 0.95
+    np.testing.assert_array_equal(smooth.predict(X), y)
+    explicit = NeuralClassifier(label_smoothing=0.0, **settings).fit(X, y)
+    np.testing.assert_array_equal(explicit.predict_proba(X), plain.predict_proba(X))
+
+
+def test_label_smoothing_outside_zero_to_one_is_refused():
+    X, y = _blobs()
+    for value in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="label_smoothing"):
+            NeuralClassifier(label_smoothing=value, **TINY).fit(X, y)
