@@ -16,6 +16,7 @@ from sklearn.utils.validation import _check_y, check_consistent_length, check_is
 
 from sklearn_adv import plugins
 from sklearn_adv.augmentation._base import SamplerMixin, stack_like_input
+from sklearn_adv.augmentation import _private
 from sklearn_adv.augmentation._gan_data import (
     BEFORE_THE_ENCODER,
     category_frequencies,
@@ -24,7 +25,17 @@ from sklearn_adv.augmentation._gan_data import (
 )
 from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkEstimator, feature_size
 from sklearn_adv.nn.data import as_network_input, check_image_shape
-from sklearn_adv.nn.gan import ConditionalDiscriminator, ConditionalGenerator, GANNet, SpanActivation, apply_spectral_norm
+from sklearn_adv.nn.dp_sgd import ClippedGradients
+from sklearn_adv.nn.gan import (
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+    GANNet,
+    PrivateTraining,
+    SpanActivation,
+    apply_spectral_norm,
+    poisson_row_loader,
+)
+from sklearn_adv.nn.privacy import noise_multiplier_for
 from sklearn_adv.nn.utils import seed_from
 from sklearn_adv.preprocessing import TabularEncoder
 
@@ -256,6 +267,11 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         "numeric": [StrOptions({"mode_specific", "standard"})],
         "n_modes": [Interval(Integral, 1, None, closed="left")],
         "image_shape": [tuple, list, None],
+        "epsilon": [Interval(Real, 0, None, closed="neither"), None],
+        "delta": [Interval(Real, 0, 1, closed="neither"), StrOptions({"auto"})],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither")],
+        "bounds": [dict, "array-like", None],
+        "privacy_split": [Interval(Real, 0, 1, closed="neither")],
     }
 
     def __init__(
@@ -279,6 +295,11 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         numeric="mode_specific",
         n_modes=10,
         image_shape=None,
+        epsilon=None,
+        delta="auto",
+        max_grad_norm=1.0,
+        bounds=None,
+        privacy_split=0.1,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -303,6 +324,11 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         self.numeric = numeric
         self.n_modes = n_modes
         self.image_shape = image_shape
+        self.epsilon = epsilon
+        self.delta = delta
+        self.max_grad_norm = max_grad_norm
+        self.bounds = bounds
+        self.privacy_split = privacy_split
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -371,7 +397,11 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
             self.classes_, codes, self.class_counts_, n_classes = None, None, None, 0
 
         data = {}
-        if self._is_images_:
+        privacy = None
+        if self.epsilon is not None:
+            data, cond_spans, privacy = self._private_data(X_valid, codes, n_classes, loss, rng)
+            row_weights = None
+        elif self._is_images_:
             images, self.image_shape_ = as_network_input(X_valid, self.image_shape)
             self._input_row_shape_, self._input_dtype_ = X_valid.shape[1:], X_valid.dtype
             self.data_min_, self.data_max_ = float(images.min()), float(images.max())
@@ -397,13 +427,18 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
             data["label"] = codes.astype(np.int64)
         self._cond_spans_ = cond_spans
 
-        self.pac_ = (1 if self._is_images_ else 10) if self.pac == "auto" else int(self.pac)
+        self.pac_ = (1 if self._is_images_ or privacy is not None else 10) if self.pac == "auto" else int(self.pac)
         n_rows = len(data["real"])
         if n_rows < self.pac_:
             raise ValueError(f"X has {n_rows} rows, fewer than pac={self.pac_} rows per pack; lower pac.")
+        loader = {"iterator_train__weights": row_weights, "iterator_train__pac": self.pac_}
+        if privacy is not None:
+            privacy, loader = self._plan_private_steps(privacy, n_rows)
 
         def build_net():
             generator, discriminator = self._build_networks(data["real"].shape[1:], n_classes, cond_spans)
+            if privacy is not None:
+                _check_clippable(discriminator)
             return GANNet(
                 generator,
                 discriminator,
@@ -414,8 +449,8 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
                 adversary_steps=self.discriminator_steps,
                 auxiliary_weight=self.auxiliary_weight,
                 cond_weight=self.cond_weight,
-                iterator_train__weights=row_weights,
-                iterator_train__pac=self.pac_,
+                privacy=privacy,
+                **loader,
                 **self._net_params(device),
                 **(_ADAM_SETTINGS if self.optimizer == "adam" else {}),
             )
@@ -424,8 +459,114 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         # size train on the same batches and noise. The net leaves both
         # players in evaluation mode.
         self._fit_net(build_net, data, None, rng, fresh_training_stream=True)
+        if privacy is not None:
+            # What was spent: the preprocessing, then the steps taken (fewer than planned if a callback stopped the fit).
+            self.steps_ = int(self.net_.steps_)
+            self.accountant_.spend(self.noise_multiplier_, self._sample_rate_, self.steps_)
+            self.epsilon_ = self.accountant_.epsilon(self.delta_)
         self.discriminator_ = _RecordDiscriminator(self)
         return X_valid, y_valid
+
+    # -- differential privacy --------------------------------------------------
+
+    def _private_data(self, X, codes, n_classes, loss, rng):
+        """The private fit's data, conditions and frequencies, each read of the rows paid from the budget.
+
+        Returns ``(data, cond_spans, PrivateTraining without its noise)``.
+        """
+        self._check_private_settings(loss)
+        n_rows = len(X)
+        self.delta_ = _private.resolve_delta(self.delta, n_rows)
+        self.accountant_ = _private.new_accountant()
+        budget = (self.privacy_split * self.epsilon, self.delta_)
+        noise_rng = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
+        data = {}
+        if self._is_images_:
+            if self.bounds is None or np.shape(self.bounds) != (2,):
+                raise ValueError(
+                    "With epsilon set, images need bounds=(low, high): the public range of their values, e.g. "
+                    "(0, 255) for 8-bit pixels (reading it from the images would release it)."
+                )
+            images, self.image_shape_ = as_network_input(X, self.image_shape)
+            self._input_row_shape_, self._input_dtype_ = X.shape[1:], X.dtype
+            self.data_min_, self.data_max_ = (float(v) for v in self.bounds)
+            if not self.data_min_ < self.data_max_:
+                raise ValueError(f"bounds must be (low, high) with low < high, got {self.bounds!r}.")
+            data["real"] = self._scale_images(np.clip(images, self.data_min_, self.data_max_)).astype(np.float32)
+            counts = _private.PrivateCounts(1 if n_classes else 0, *budget, noise_rng)
+            class_counts = counts.noisy(np.bincount(codes, minlength=n_classes)) if n_classes else None
+            self.encoder_, cond_spans, frequencies = None, [], [[]]
+        else:
+            self.encoder_, encoded, class_counts, frequencies, counts = _private.private_table(
+                X, codes, n_classes, bounds=self.bounds, categorical_features=self.categorical_features,
+                counts_budget=budget, rng=noise_rng,
+            )
+            data["real"] = np.ascontiguousarray(encoded, dtype=np.float32)
+            cond_spans = [(s.start, s.stop) for s in self.encoder_.categorical_spans_]
+        counts.spend(self.accountant_)
+        self._category_frequencies_ = frequencies
+        class_p = None
+        if n_classes:
+            self.class_counts_ = np.clip(class_counts, 0.0, None)
+            class_p = _private.frequencies(class_counts)
+            if self.class_counts_.sum() <= 0:
+                self.class_counts_ = np.ones(n_classes)
+        settings = PrivateTraining(
+            noise_multiplier=None, max_grad_norm=float(self.max_grad_norm), expected_batch_size=0,
+            class_probabilities=class_p, category_probabilities=frequencies,
+        )
+        return data, cond_spans, settings
+
+    def _check_private_settings(self, loss):
+        refusals = {
+            "pac": (self.pac not in ("auto", 1), f"pac={self.pac!r}: packs mix rows, so one row's removal changes others'"
+                    " packs; use pac=1 or 'auto' with epsilon set."),
+            "spectral_norm": (self.spectral_norm, "spectral_norm=True: the engine clips per-row gradients of plain "
+                              "Linear and Conv2d layers only; turn it off with epsilon set."),
+            "discriminator_steps": (self.discriminator_steps != 1, "discriminator_steps must be 1 with epsilon set: each"
+                                    " private step draws its own Poisson sample of the rows."),
+        }
+        for _, (refused, message) in refusals.items():
+            if refused:
+                raise ValueError(message)
+        loss_class = loss if isinstance(loss, type) else type(loss)
+        if loss_class is not plugins.resolve("gan_loss", "bce"):
+            raise ValueError(
+                f"loss={self.loss!r} with epsilon set: private training needs each real row's own loss, which the "
+                "'bce' loss has; the WGAN-GP penalty mixes real and fake rows. Use loss='bce'."
+            )
+
+    def _plan_private_steps(self, settings, n_rows):
+        """The Poisson sampling, the planned steps, and the noise that spends the rest of the budget over them."""
+        batch_size = min(int(self.batch_size), n_rows)
+        self._sample_rate_ = batch_size / n_rows
+        n_batches = max(1, int(np.ceil(n_rows / batch_size)))
+        planned = int(self.max_epochs) * n_batches
+        try:
+            self.noise_multiplier_ = noise_multiplier_for(
+                self.epsilon, self.delta_, self._sample_rate_, planned, self.accountant_.orders,
+                rdp_spent=self.accountant_.rdp,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"epsilon={self.epsilon} is spent by the private preprocessing alone (privacy_split="
+                f"{self.privacy_split}); raise epsilon or lower privacy_split."
+            ) from exc
+        if self.noise_multiplier_ > _private.MAX_NOISE_MULTIPLIER:
+            raise ValueError(
+                f"epsilon={self.epsilon} is too small for {n_rows} rows and {planned} steps (max_epochs="
+                f"{self.max_epochs}, batch_size={batch_size}): the noise would be {self.noise_multiplier_:.0f} times "
+                "the clipped gradients' norm at each step. Raise epsilon, lower max_epochs, raise batch_size, or "
+                "give more rows."
+            )
+        settings.noise_multiplier = self.noise_multiplier_
+        settings.expected_batch_size = max(1, int(round(batch_size)))
+        loader = {
+            "iterator_train": poisson_row_loader,
+            "iterator_train__sample_rate": self._sample_rate_,
+            "iterator_train__n_batches": n_batches,
+        }
+        return settings, loader
 
     @property
     def generator_(self):
@@ -487,7 +628,9 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
             n_out = int(in_shape[0])
             body = self._build_role("generator", gen_in, n_out, kind=kinds["generator"])
             spans = [(s.start, s.stop, s.kind) for s in self.encoder_.output_info_]
-            generator = ConditionalGenerator(body, SpanActivation(spans, standard_numeric=self.numeric == "standard"))
+            # A private table's numeric scalars lie in [-1, 1] whatever ``numeric`` says.
+            unbounded = self.numeric == "standard" and self.epsilon is None
+            generator = ConditionalGenerator(body, SpanActivation(spans, standard_numeric=unbounded))
             pack_shape = ((n_out + cond_dim) * self.pac_,)
         disc_body = self._build_role("discriminator", pack_shape, None, kind=kinds["discriminator"])
         discriminator = ConditionalDiscriminator(disc_body, feature_size(disc_body, pack_shape), self.pac_, n_classes)
@@ -676,6 +819,14 @@ class _RecordDiscriminator:
 
     def __repr__(self):
         return f"{type(self).__name__}(module={type(self.module).__name__}, pac={self.augmenter.pac_})"
+
+
+def _check_clippable(discriminator):
+    """Refuse, before training, a discriminator whose per-row gradients the engine cannot clip."""
+    try:
+        ClippedGradients(discriminator)
+    except ValueError as exc:
+        raise ValueError(f"discriminator: {exc} (epsilon is set: its training is DP-SGD)") from exc
 
 
 def _one_column(n, n_columns, j, device):

@@ -30,6 +30,7 @@ on that column); ``y`` is ``None``.
 
 import inspect
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -40,6 +41,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from sklearn_adv.nn.adversarial import AdversarialNet
 from sklearn_adv.nn.callbacks import DivergenceGuard
+from sklearn_adv.nn.dp_sgd import ClippedGradients, add_noise
 from sklearn_adv.nn.gan_networks import (
     ConditionalDiscriminator,
     ConditionalGenerator,
@@ -56,8 +58,10 @@ __all__ = [
     "DCGANDiscriminator",
     "DCGANGenerator",
     "GANNet",
+    "PrivateTraining",
     "SpanActivation",
     "apply_spectral_norm",
+    "poisson_row_loader",
     "weighted_row_loader",
 ]
 
@@ -121,6 +125,84 @@ def weighted_row_loader(dataset, batch_size, weights=None, pac=1, generator=None
 
 
 
+class _PoissonBatches(Sampler):
+    """``n_batches`` batches of row indices, each row in each batch independently with probability ``sample_rate``.
+
+    Poisson sampling, which DP-SGD's privacy analysis assumes: batch sizes
+    vary (a batch may be empty), and no row is drawn twice in a batch.
+    Draws from ``generator`` (the fit's own), or torch's global generator.
+    """
+
+    def __init__(self, n_rows, sample_rate, n_batches, generator=None):
+        self.n_rows = int(n_rows)
+        self.sample_rate = float(sample_rate)
+        self.n_batches = int(n_batches)
+        self.generator = generator
+
+    def __len__(self):
+        return self.n_batches
+
+    def __iter__(self):
+        for _ in range(self.n_batches):
+            chosen = torch.rand(self.n_rows, generator=self.generator) < self.sample_rate
+            yield torch.nonzero(chosen).reshape(-1).numpy()
+
+
+def poisson_row_loader(dataset, sample_rate, n_batches, generator=None, **kwargs):
+    """A skorch ``iterator_train`` of ``n_batches`` Poisson-sampled batches per epoch (DP-SGD's sampling).
+
+    Parameters
+    ----------
+    dataset : skorch Dataset
+    sample_rate : float in (0, 1]
+        Probability that a row takes part in a batch.
+    n_batches : int
+        Batches per epoch.
+    generator : torch.Generator or None, default=None
+        Source of the batches (the fit's own); None: torch's global generator.
+    **kwargs
+        Passed to :class:`torch.utils.data.DataLoader` (``batch_size`` and
+        ``shuffle`` are ignored).
+    """
+    sampler = _PoissonBatches(len(dataset), sample_rate, n_batches, generator)
+    kwargs.pop("shuffle", None)
+    kwargs.pop("batch_size", None)
+    return DataLoader(dataset, sampler=sampler, batch_size=None, generator=generator, **kwargs)
+
+
+@dataclass
+class PrivateTraining:
+    """How :class:`GANNet` trains its discriminator with DP-SGD (Abadi et al. 2016).
+
+    The real rows' part of the discriminator's gradient is the sum of each
+    row's gradient clipped to ``max_grad_norm``, plus Gaussian noise of
+    standard deviation ``noise_multiplier * max_grad_norm``, over
+    ``expected_batch_size``; the fake rows' part is the ordinary gradient,
+    since fakes depend on the private data only through the discriminator.
+    To keep it so, the fakes' class labels and column conditions are drawn
+    from given (already private) frequencies, never copied from the real
+    rows of the batch, and their number is ``expected_batch_size``, not the
+    batch's.
+
+    Parameters
+    ----------
+    noise_multiplier : float
+    max_grad_norm : float
+    expected_batch_size : int
+        ``sample_rate * n_rows`` of the Poisson sampling.
+    class_probabilities : array of shape (n_classes,) or None
+        Frequencies of the fakes' class labels.
+    category_probabilities : list or None
+        Per class (or one group without labels), per categorical column: the
+        frequencies of the fakes' categories.
+    """
+
+    noise_multiplier: float
+    max_grad_norm: float
+    expected_batch_size: int
+    class_probabilities: object = None
+    category_probabilities: object = None
+
 
 # The adversarial net's scores, which the GAN's replace.
 _ADVERSARIAL_SCORES = ("main_loss", "adversary_loss", "adversary_accuracy")
@@ -153,6 +235,10 @@ class GANNet(AdversarialNet):
         Weight of the AC-GAN class terms.
     cond_weight : float, default=1.0
         Weight of the generator's cross-entropy to its column condition.
+    privacy : PrivateTraining or None, default=None
+        Train the discriminator with DP-SGD (see :class:`PrivateTraining`);
+        use it with :func:`poisson_row_loader`. ``steps_`` counts the
+        private steps taken.
     adversary_steps : int, default=1
         Discriminator steps per generator step.
     adversary_optimizer : optimizer class or None, default=None
@@ -194,6 +280,7 @@ class GANNet(AdversarialNet):
         cond_spans=(),
         auxiliary_weight=1.0,
         cond_weight=1.0,
+        privacy=None,
         **kwargs,
     ):
         kwargs.setdefault("train_split", None)
@@ -207,6 +294,7 @@ class GANNet(AdversarialNet):
         self.cond_spans = cond_spans
         self.auxiliary_weight = auxiliary_weight
         self.cond_weight = cond_weight
+        self.privacy = privacy
 
     @property
     def _default_callbacks(self):
@@ -366,6 +454,8 @@ class GANNet(AdversarialNet):
     # -- training step ----------------------------------------------------
 
     def train_step(self, batch, **fit_params):
+        if self.privacy is not None:
+            return self._private_train_step(batch)
         self._set_training(True)
         Xi, _ = unpack_data(batch)
         self.adversary_weight_ = self.current_adversary_weight()
@@ -417,6 +507,102 @@ class GANNet(AdversarialNet):
             accuracy = (real_logits.detach().argmax(dim=1) == label.long()).float().mean().item()
             self.history.record_batch("auxiliary_accuracy", accuracy)
         return {"loss": g_loss, "y_pred": fake}
+
+    # -- differentially private training -----------------------------------
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        if self.privacy is not None:
+            # The engine refuses a discriminator whose rows' gradients it cannot clip.
+            self._clipped_ = ClippedGradients(self.adversary_)
+            self.steps_ = getattr(self, "steps_", 0)
+
+    def _fake_conditions(self, n):
+        """Class codes and column conditions of ``n`` fakes, drawn from the private frequencies."""
+        settings, gen = self.privacy, self.device_generator_
+        label = None
+        if self.n_classes:
+            p = torch.as_tensor(settings.class_probabilities, dtype=torch.float32, device=self.device)
+            label = torch.multinomial(p, n, replacement=True, generator=gen)
+        if not self.cond_spans:
+            return label, None, None
+        column = torch.randint(len(self.cond_spans), (n,), device=self.device, generator=gen)
+        cond = torch.zeros(n, self.cond_dim, device=self.device)
+        groups = label if label is not None else torch.zeros(n, dtype=torch.long, device=self.device)
+        offset = 0
+        for j, (start, stop) in enumerate(self.cond_spans):
+            for group, per_column in enumerate(settings.category_probabilities):
+                rows = torch.nonzero((column == j) & (groups == group)).reshape(-1)
+                if len(rows):
+                    p = torch.as_tensor(per_column[j], dtype=torch.float32, device=self.device)
+                    cond[rows, offset + torch.multinomial(p, len(rows), replacement=True, generator=gen)] = 1.0
+            offset += stop - start
+        return label, cond, column
+
+    def _private_train_step(self, batch):
+        """One DP-SGD step of the discriminator, then one ordinary step of the generator.
+
+        The real rows' part of the discriminator's gradient is their per-row
+        gradients, each clipped, summed, noised, and divided by the expected
+        batch size; the fakes' part is plain backpropagation.
+        """
+        settings = self.privacy
+        self._set_training(True)
+        Xi, _ = unpack_data(batch)
+        real = Xi["real"].to(self.device)
+        real_label = Xi["label"].to(self.device).long() if "label" in Xi else None
+        n_fake = settings.expected_batch_size
+        self.adversary_weight_ = self.current_adversary_weight()
+        # Each real row is conditioned on one of its own categorical columns, drawn uniformly.
+        uniform = torch.ones(real.shape[0], len(self.cond_spans), device=self.device) if self.cond_spans else None
+        real_cond, _ = self.column_condition(real, uniform)
+        fake_label, fake_cond, fake_column = self._fake_conditions(n_fake)
+        gen_input_cond = self.generator_input(self.label_condition(fake_label), fake_cond)
+        fake, raw = self._run_generator(self.noise(n_fake), gen_input_cond)
+
+        discriminator = self.adversary_
+        self.adversary_optimizer_.zero_grad()
+        if real.shape[0]:
+            with self._clipped_.recording():
+                real_realness, real_logits = discriminator(real, real_cond)
+            row_losses = F.binary_cross_entropy_with_logits(
+                real_realness, torch.full_like(real_realness, 1.0 - self._label_smoothing()), reduction="none"
+            )
+            if real_logits is not None and real_label is not None and self.auxiliary_weight:
+                row_losses = row_losses + self.auxiliary_weight * F.cross_entropy(real_logits, real_label, reduction="none")
+            real_grads, _ = self._clipped_.clipped_sum(row_losses, settings.max_grad_norm)
+            real_loss = row_losses.detach().sum() / n_fake
+        else:  # an empty Poisson batch: the noise alone
+            real_grads = {p: torch.zeros_like(p) for p in discriminator.parameters() if p.requires_grad}
+            real_loss, real_logits = real.new_zeros(()), None
+        real_grads = add_noise(real_grads, settings.max_grad_norm, settings.noise_multiplier, self.device_generator_)
+        fake_realness, _ = discriminator(fake.detach(), fake_cond)
+        fake_loss = F.binary_cross_entropy_with_logits(fake_realness, torch.zeros_like(fake_realness))
+        fake_loss.backward()
+        for param, grad in real_grads.items():
+            param.grad = grad / n_fake if param.grad is None else param.grad + grad / n_fake
+        self.adversary_optimizer_.step()
+        self.steps_ += 1
+
+        self.optimizer_.zero_grad()
+        fake_realness, fake_logits = discriminator(fake, fake_cond)
+        g_adv = self.get_loss(fake_realness, None, training=True)
+        g_loss = self.adversary_weight_ * g_adv + self._condition_loss(fake, raw, fake_cond, fake_column)
+        if fake_logits is not None and fake_label is not None and self.auxiliary_weight:
+            g_loss = g_loss + self.auxiliary_weight * F.cross_entropy(fake_logits, fake_label)
+        g_loss.backward()
+        self.optimizer_.step()
+        self.adversary_optimizer_.zero_grad()
+
+        self.history.record_batch("generator_loss", g_adv.item())
+        self.history.record_batch("discriminator_loss", (real_loss + fake_loss).item())
+        if real_logits is not None and real_label is not None:
+            accuracy = (real_logits.detach().argmax(dim=1) == real_label).float().mean().item()
+            self.history.record_batch("auxiliary_accuracy", accuracy)
+        return {"loss": g_loss, "y_pred": fake}
+
+    def _label_smoothing(self):
+        return float(getattr(self.criterion_, "label_smoothing", 0.0) or 0.0)
 
     def validation_step(self, batch, **fit_params):
         raise NotImplementedError("GANNet has no validation step; use train_split=None.")
