@@ -243,9 +243,11 @@ def declared_levels(frame, categorical_features):
 
 
 def parse_bounds(bounds, columns):
-    """``bounds`` as a dict column -> (low, high): given as a dict, a sequence of pairs, or a (2, n) array."""
+    """``bounds`` as a dict column -> (low, high): given as a dict, one pair for all, pairs, or a (2, n) array."""
     if bounds is None:
         return {}
+    if not isinstance(bounds, dict) and np.shape(bounds) == (2,):
+        bounds = {column: tuple(bounds) for column in columns}
     if isinstance(bounds, dict):
         unknown = set(bounds) - set(columns)
         if unknown:

@@ -15,8 +15,8 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted, validate_data  # _check_y: no public API
 
 from sklearn_adv import plugins
-from sklearn_adv.augmentation._base import SamplerMixin, stack_like_input
 from sklearn_adv.augmentation import _private
+from sklearn_adv.augmentation._base import SamplerMixin, stack_like_input
 from sklearn_adv.augmentation._gan_data import (
     BEFORE_THE_ENCODER,
     category_frequencies,

@@ -551,7 +551,7 @@ class GANNet(AdversarialNet):
         Xi, _ = unpack_data(batch)
         real = Xi["real"].to(self.device)
         real_label = Xi["label"].to(self.device).long() if "label" in Xi else None
-        n_fake = settings.expected_batch_size
+        n_fake = max(2, settings.expected_batch_size)  # the generator's batch norm needs two rows
         self.adversary_weight_ = self.current_adversary_weight()
         # Each real row is conditioned on one of its own categorical columns, drawn uniformly.
         uniform = torch.ones(real.shape[0], len(self.cond_spans), device=self.device) if self.cond_spans else None
@@ -571,7 +571,7 @@ class GANNet(AdversarialNet):
             if real_logits is not None and real_label is not None and self.auxiliary_weight:
                 row_losses = row_losses + self.auxiliary_weight * F.cross_entropy(real_logits, real_label, reduction="none")
             real_grads, _ = self._clipped_.clipped_sum(row_losses, settings.max_grad_norm)
-            real_loss = row_losses.detach().sum() / n_fake
+            real_loss = row_losses.detach().sum() / settings.expected_batch_size
         else:  # an empty Poisson batch: the noise alone
             real_grads = {p: torch.zeros_like(p) for p in discriminator.parameters() if p.requires_grad}
             real_loss, real_logits = real.new_zeros(()), None
@@ -580,7 +580,8 @@ class GANNet(AdversarialNet):
         fake_loss = F.binary_cross_entropy_with_logits(fake_realness, torch.zeros_like(fake_realness))
         fake_loss.backward()
         for param, grad in real_grads.items():
-            param.grad = grad / n_fake if param.grad is None else param.grad + grad / n_fake
+            grad = grad / settings.expected_batch_size
+            param.grad = grad if param.grad is None else param.grad + grad
         self.adversary_optimizer_.step()
         self.steps_ += 1
 
