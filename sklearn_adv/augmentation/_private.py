@@ -197,7 +197,7 @@ class PrivateTableEncoder:
                 ) else pd.array(np.asarray(self.levels[j], dtype=object)[np.maximum(codes, 0)], dtype=self.dtypes[j])
             else:
                 values = self.maps[j].decode(Z[:, span.start].astype(np.float64))
-                data[self.columns[j]] = values.astype(self.dtypes[j])
+                data[self.columns[j]] = pd.Series(values).astype(self.dtypes[j])  # numpy and pandas dtypes alike
         frame = pd.DataFrame(data, columns=self.columns)
         if self.as_frame:
             return frame

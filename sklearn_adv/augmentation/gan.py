@@ -591,7 +591,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
             self._is_images_ = False
         else:
             images = self.image_shape is not None or np.ndim(X) in (3, 4)
-            finite = True if images else "allow-nan"
+            finite = True if images or self.epsilon is not None else "allow-nan"
             if y is None:
                 X = validate_data(self, X, allow_nd=True, dtype=[np.float64, np.float32], ensure_all_finite=finite)
             else:
@@ -772,7 +772,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
-        tags.input_tags.allow_nan = True
+        tags.input_tags.allow_nan = self.epsilon is None  # private fits refuse missing numbers
         tags.non_deterministic = False
         return tags
 

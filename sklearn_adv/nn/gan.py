@@ -361,6 +361,7 @@ class GANNet(AdversarialNet):
     def on_train_end(self, net, X=None, y=None, **kwargs):
         # Trained, the players serve inference: batch norm on its running statistics, no dropout.
         self._set_training(False)
+        self.__dict__.pop("_clipped_", None)  # it holds the discriminator: not to be pickled beside the net
 
     # -- conditions -------------------------------------------------------
 
