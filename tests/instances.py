@@ -73,7 +73,10 @@ def _membership_auditor():
 # label -> (class name, constructor parameters).
 EXTRA_CONFIGURATIONS = {
     # Trained with DP-SGD; public bounds for every numeric column, as private fits need.
-    "GANAugmenter-private": ("GANAugmenter", {**QUICK_PARAMS["GANAugmenter"], "pac": 1, "epsilon": 20.0, "bounds": (-10.0, 10.0)}),
+    "GANAugmenter-private": (
+        "GANAugmenter",
+        {**QUICK_PARAMS["GANAugmenter"], "pac": 1, "epsilon": 20.0, "bounds": (-10.0, 10.0)},
+    ),
 }
 
 # Settings under which an estimator trains a network, for the divergence check
