@@ -50,6 +50,10 @@ _IMAGE_KINDS = {"generator": "dcgan_generator", "discriminator": "dcgan_discrimi
 
 # What to do when the table reaching the GAN was one-hot encoded before it.
 
+# Private training's "auto" settings: few, large steps (see _training_settings).
+_PRIVATE_SAMPLE_RATE = 0.1
+_PRIVATE_DISCRIMINATOR_LR_RATIO = 3.0
+
 # Settings of both players' Adam, as DCGAN and CTGAN train them.
 _ADAM_SETTINGS = {"optimizer__betas": (0.5, 0.9), "optimizer__weight_decay": 1e-6}
 
@@ -84,10 +88,13 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         of minority to majority size (binary targets), a dict
         ``{class: n_rows_wanted}``, or a callable ``y -> dict``. A plain int
         adds that many rows in the proportions of the classes.
-    max_epochs : int, default=100
+    max_epochs : int or "auto", default="auto"
         Passes over the data (``ceil(n_rows / batch_size)`` steps each).
-    batch_size : int, default=500
-        Rows per step; rounded down to a multiple of ``pac``.
+        ``"auto"``: 100, or 10 with ``epsilon`` set.
+    batch_size : int or "auto", default="auto"
+        Rows per step; rounded down to a multiple of ``pac``. ``"auto"``:
+        500, or a tenth of the rows with ``epsilon`` set (then the expected
+        number of rows of a Poisson-sampled step).
     noise_dim : int, default=128
         Size of the generator's noise input.
     loss : str or gan_loss plugin, default="bce"
@@ -100,8 +107,13 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         tables and 1 for images.
     discriminator_steps : int, default=1
         Discriminator steps per generator step.
-    lr : float, default=2e-4
-        Learning rate of both optimizers, the generator's and the discriminator's.
+    lr : float or "auto", default="auto"
+        Learning rate of the generator's optimizer, and of the
+        discriminator's unless ``discriminator_lr`` says otherwise.
+        ``"auto"``: 2e-4, or 1e-3 with ``epsilon`` set.
+    discriminator_lr : float or "auto", default="auto"
+        Learning rate of the discriminator's optimizer. ``"auto"``: ``lr``,
+        or three times ``lr`` with ``epsilon`` set (few, noisy steps).
     optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
         Of both players. ``"adam"`` has betas (0.5, 0.9) and weight decay
         1e-6, as DCGAN and CTGAN train; ``"sgd"`` has momentum 0.9; a class
@@ -133,6 +145,33 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         Largest number of mixture modes per numeric column.
     image_shape : tuple of int, default=None
         ``(H, W)`` or ``(C, H, W)`` when images come as flat rows.
+    epsilon : float or None, default=None
+        Train with (``epsilon``, ``delta``)-differential privacy for each
+        training row: the discriminator by DP-SGD on Poisson-sampled
+        batches, the noise calibrated so that the planned steps and the
+        private preprocessing spend exactly ``epsilon``, and every other
+        read of the data (numeric columns' distributions and bounds, class
+        and category frequencies) through noisy histograms. Needs declared
+        category levels (pandas ``category`` dtype) and public ``bounds``
+        for images; see the user guide's "Releasing private synthetic
+        data". ``None``: not private.
+    delta : float or "auto", default="auto"
+        The delta of the guarantee, below ``1 / n_samples``; ``"auto"`` is
+        ``1 / (10 n_samples)``.
+    max_grad_norm : float, default=1.0
+        Each real row's gradient of the discriminator is clipped to this
+        L2 norm (with ``epsilon`` set).
+    bounds : dict, array-like or None, default=None
+        Public bounds of numeric columns (with ``epsilon`` set): a dict
+        column -> ``(low, high)``, one ``(low, high)`` pair for every column
+        (and for the pixel values of images, where they are required), a
+        sequence of pairs, or a ``(2, n_features)`` array of lows and highs.
+        Values outside are clipped. A numeric column without bounds gets
+        them from a noisy histogram on a grid of powers of two, paid from
+        the budget. Ignored without ``epsilon``.
+    privacy_split : float in (0, 1), default=0.1
+        Fraction of ``epsilon`` that the noisy histograms of the
+        preprocessing spend together; the DP-SGD steps spend the rest.
     callbacks : list of skorch callbacks or None, default=None
         Added to the net's own (progress, divergence guard).
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
@@ -170,7 +209,8 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     classes_ : ndarray or None
         The class labels of ``y`` (None when fitted without ``y``).
     class_counts_ : ndarray or None
-        Rows per class in fit.
+        Rows per class in fit (with ``epsilon`` set: noisy counts, negative
+        ones set to 0).
     sampling_strategy_ : OrderedDict
         ``{class: rows to add}`` of the last :meth:`fit_resample`.
     sample_weight_ : ndarray
@@ -178,6 +218,15 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When ``X`` has string column names.
+    epsilon_, delta_ : float
+        With ``epsilon`` set: the privacy spent by the fit, from
+        ``accountant_``; ``epsilon_`` never exceeds ``epsilon``.
+    accountant_ : sklearn_adv.nn.privacy.RDPAccountant
+        The Rényi differential privacy of the preprocessing and the steps.
+    noise_multiplier_ : float
+        Standard deviation of the DP-SGD noise over ``max_grad_norm``.
+    steps_ : int
+        DP-SGD steps taken.
 
     See Also
     --------
@@ -191,6 +240,19 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     produces (so synthetic rows have missing values at about the same rate),
     and a missing category is a category of its own (see
     :class:`~sklearn_adv.preprocessing.TabularEncoder`). Images must be finite.
+
+    With ``epsilon`` set, the fit is differentially private for each
+    training row (DP-SGD, Abadi et al. 2016; an RDP accountant, Mironov et
+    al. 2019): the discriminator sees real rows only through clipped, noised
+    per-row gradients on Poisson-sampled batches, the generator only through
+    the discriminator, and the fakes' labels and conditions are drawn from
+    noisy frequencies. Numeric columns are encoded by a private quantile
+    map between bounds (not by the mixtures of ``numeric``), categorical
+    columns over their declared levels. Column names, given bounds and
+    declared levels are public, not protected. ``pac`` must be 1 (``"auto"``
+    gives 1), and ``spectral_norm``, the ``"wgan_gp"`` loss,
+    ``discriminator_steps`` above 1 and a discriminator with batch
+    normalisation are refused.
 
     Categorical columns must reach the GAN unencoded, so that it generates
     whole categories: in a pipeline it goes before any one-hot encoder. A
@@ -214,6 +276,8 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     Training of Wasserstein GANs. NeurIPS.
     Miyato, Kataoka, Koyama & Yoshida (2018). Spectral Normalization for
     Generative Adversarial Networks. ICLR.
+    Abadi, Chu, Goodfellow, McMahan, Mironov, Talwar & Zhang (2016). Deep
+    Learning with Differential Privacy. CCS.
 
     Examples
     --------
@@ -221,7 +285,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     >>> from sklearn_adv import GANAugmenter
     >>> rng = np.random.RandomState(0)
     >>> X = pd.DataFrame({"age": rng.randint(18, 80, 60),
-    ...                   "job": pd.Categorical(rng.choice(["a", "b", "c"], 60))})
+    ...                   "job": pd.Categorical(rng.choice(["a", "b", "c"], 60), categories=["a", "b", "c"])})
     >>> y = np.r_[np.zeros(45, int), np.ones(15, int)]
     >>> gan = GANAugmenter(max_epochs=2, batch_size=30, random_state=0,
     ...                    generator__hidden_units=(16,), discriminator__hidden_units=(16,))
@@ -233,6 +297,14 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     >>> rows, labels = gan.sample(5, y=1)
     >>> rows.shape, labels.tolist()
     ((5, 2), [1, 1, 1, 1, 1])
+
+    Trained with differential privacy (public bounds for the numeric column,
+    the categories declared by the dtype):
+
+    >>> private = GANAugmenter(epsilon=1.0, bounds={"age": (18, 80)}, random_state=0,
+    ...                        generator__hidden_units=(16,), discriminator__hidden_units=(16,)).fit(X, y)
+    >>> private.epsilon_ <= 1.0, private.steps_
+    (True, 100)
     """
 
     # Defaults of the networks built when a role is None (or names the
@@ -252,6 +324,10 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
 
     _parameter_constraints = {
         **NetworkEstimator.shared_parameter_constraints,
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "discriminator_lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "sampling_strategy": [Interval(Real, 0, 1, closed="right"), Interval(Integral, 0, None, closed="left"),
                               StrOptions({"auto", "minority", "not minority", "not majority", "all"}), dict, callable],
         "noise_dim": [Interval(Integral, 1, None, closed="left")],
@@ -278,13 +354,14 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         self,
         sampling_strategy="auto",
         *,
-        max_epochs=100,
-        batch_size=500,
+        max_epochs="auto",
+        batch_size="auto",
         noise_dim=128,
         loss="bce",
         pac="auto",
         discriminator_steps=1,
-        lr=2e-4,
+        lr="auto",
+        discriminator_lr="auto",
         optimizer="adam",
         spectral_norm=False,
         auxiliary_weight=1.0,
@@ -314,6 +391,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         self.pac = pac
         self.discriminator_steps = discriminator_steps
         self.lr = lr
+        self.discriminator_lr = discriminator_lr
         self.optimizer = optimizer
         self.spectral_norm = spectral_norm
         self.auxiliary_weight = auxiliary_weight
@@ -431,9 +509,10 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         n_rows = len(data["real"])
         if n_rows < self.pac_:
             raise ValueError(f"X has {n_rows} rows, fewer than pac={self.pac_} rows per pack; lower pac.")
+        settings = self._training_settings(n_rows)
         loader = {"iterator_train__weights": row_weights, "iterator_train__pac": self.pac_}
         if privacy is not None:
-            privacy, loader = self._plan_private_steps(privacy, n_rows)
+            privacy, loader = self._plan_private_steps(privacy, n_rows, settings)
 
         def build_net():
             generator, discriminator = self._build_networks(data["real"].shape[1:], n_classes, cond_spans)
@@ -451,7 +530,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
                 cond_weight=self.cond_weight,
                 privacy=privacy,
                 **loader,
-                **self._net_params(device),
+                **{**self._net_params(device), **settings},
                 **(_ADAM_SETTINGS if self.optimizer == "adam" else {}),
             )
 
@@ -536,12 +615,34 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
                 "'bce' loss has; the WGAN-GP penalty mixes real and fake rows. Use loss='bce'."
             )
 
-    def _plan_private_steps(self, settings, n_rows):
+    def _training_settings(self, n_rows):
+        """``max_epochs``, ``batch_size``, ``lr`` (and the discriminator's) with ``"auto"`` resolved, as skorch takes them.
+
+        Not private: 100 epochs of batches of 500 rows at learning rate
+        2e-4 for both players. Private: few, large, noisy steps: batches of a
+        tenth of the rows (Poisson sampling rate 0.1), 10 epochs, learning
+        rate 1e-3 and three times that for the discriminator.
+        """
+        private = self.epsilon is not None
+        auto = {
+            "max_epochs": 10 if private else 100,
+            "batch_size": max(1, round(_PRIVATE_SAMPLE_RATE * n_rows)) if private else 500,
+            "lr": 1e-3 if private else 2e-4,
+        }
+        settings = {key: auto[key] if getattr(self, key) == "auto" else getattr(self, key) for key in auto}
+        if self.discriminator_lr != "auto":
+            settings["adversary_optimizer__lr"] = self.discriminator_lr
+        elif private:
+            settings["adversary_optimizer__lr"] = _PRIVATE_DISCRIMINATOR_LR_RATIO * settings["lr"]
+        return settings
+
+    def _plan_private_steps(self, settings, n_rows, training):
         """The Poisson sampling, the planned steps, and the noise that spends the rest of the budget over them."""
-        batch_size = min(int(self.batch_size), n_rows)
+        max_epochs = training["max_epochs"]
+        batch_size = min(int(training["batch_size"]), n_rows)
         self._sample_rate_ = batch_size / n_rows
         n_batches = max(1, int(np.ceil(n_rows / batch_size)))
-        planned = int(self.max_epochs) * n_batches
+        planned = int(max_epochs) * n_batches
         try:
             self.noise_multiplier_ = noise_multiplier_for(
                 self.epsilon, self.delta_, self._sample_rate_, planned, self.accountant_.orders,
@@ -555,7 +656,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         if self.noise_multiplier_ > _private.MAX_NOISE_MULTIPLIER:
             raise ValueError(
                 f"epsilon={self.epsilon} is too small for {n_rows} rows and {planned} steps (max_epochs="
-                f"{self.max_epochs}, batch_size={batch_size}): the noise would be {self.noise_multiplier_:.0f} times "
+                f"{max_epochs}, batch_size={batch_size}): the noise would be {self.noise_multiplier_:.0f} times "
                 "the clipped gradients' norm at each step. Raise epsilon, lower max_epochs, raise batch_size, or "
                 "give more rows."
             )
