@@ -114,7 +114,7 @@ def _outputs(estimator, X, y):
 def _own_check_params(checks):
     params = []
     for est in ESTIMATORS:
-        skipped = SKIP_OWN_CHECKS.get(type(est).__name__, {})
+        skipped = SKIP_OWN_CHECKS.get(_LABELS[id(est)], {})
         for check in checks:
             marks = [pytest.mark.skip(reason=skipped[check])] if check in skipped else []
             params.append(pytest.param(est, check, id=f"{_LABELS[id(est)]}-{check}", marks=marks))

@@ -53,6 +53,8 @@ _IMAGE_KINDS = {"generator": "dcgan_generator", "discriminator": "dcgan_discrimi
 # Private training's "auto" settings: few, large steps (see _training_settings).
 _PRIVATE_SAMPLE_RATE = 0.1
 _PRIVATE_DISCRIMINATOR_LR_RATIO = 3.0
+# The private generator ends on an exponential moving average of its weights (see PrivateTraining).
+_PRIVATE_GENERATOR_AVERAGE = 0.9
 
 # Settings of both players' Adam, as DCGAN and CTGAN train them.
 _ADAM_SETTINGS = {"optimizer__betas": (0.5, 0.9), "optimizer__weight_decay": 1e-6}
@@ -593,6 +595,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         settings = PrivateTraining(
             noise_multiplier=None, max_grad_norm=float(self.max_grad_norm), expected_batch_size=0,
             class_probabilities=class_p, category_probabilities=frequencies,
+            generator_average=_PRIVATE_GENERATOR_AVERAGE,
         )
         return data, cond_spans, settings
 

@@ -37,6 +37,7 @@ import torch
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Sampler
 
 from sklearn_adv.nn.adversarial import AdversarialNet
@@ -195,6 +196,11 @@ class PrivateTraining:
     category_probabilities : list or None
         Per class (or one group without labels), per categorical column: the
         frequencies of the fakes' categories.
+    generator_average : float in [0, 1), default=0.0
+        Decay of an exponential moving average of the generator's weights,
+        which the trained generator takes at the end (0: the last weights).
+        Few noisy steps leave the last weights wandering; their average is
+        steadier, and costs no privacy (it reads no data).
     """
 
     noise_multiplier: float
@@ -202,6 +208,7 @@ class PrivateTraining:
     expected_batch_size: int
     class_probabilities: object = None
     category_probabilities: object = None
+    generator_average: float = 0.0
 
 
 # The adversarial net's scores, which the GAN's replace.
@@ -362,6 +369,11 @@ class GANNet(AdversarialNet):
         # Trained, the players serve inference: batch norm on its running statistics, no dropout.
         self._set_training(False)
         self.__dict__.pop("_clipped_", None)  # it holds the discriminator: not to be pickled beside the net
+        average = self.__dict__.pop("_averages", {}).get("generator")
+        if average is not None:
+            with torch.no_grad():
+                for param, averaged in zip(self.module_.parameters(), average.module.parameters()):
+                    param.copy_(averaged)
 
     # -- conditions -------------------------------------------------------
 
@@ -517,6 +529,12 @@ class GANNet(AdversarialNet):
             # The engine refuses a discriminator whose rows' gradients it cannot clip.
             self._clipped_ = ClippedGradients(self.adversary_)
             self.steps_ = getattr(self, "steps_", 0)
+            # In a plain dict: skorch registers any module set as an attribute.
+            self._averages = {}
+            if self.privacy.generator_average:
+                self._averages["generator"] = AveragedModel(
+                    self.module_, multi_avg_fn=get_ema_multi_avg_fn(self.privacy.generator_average)
+                )
 
     def _fake_conditions(self, n):
         """Class codes and column conditions of ``n`` fakes, drawn from the private frequencies."""
@@ -577,12 +595,17 @@ class GANNet(AdversarialNet):
             real_grads = {p: torch.zeros_like(p) for p in discriminator.parameters() if p.requires_grad}
             real_loss, real_logits = real.new_zeros(()), None
         real_grads = add_noise(real_grads, settings.max_grad_norm, settings.noise_multiplier, self.device_generator_)
-        fake_realness, _ = discriminator(fake.detach(), fake_cond)
-        fake_loss = F.binary_cross_entropy_with_logits(fake_realness, torch.zeros_like(fake_realness))
-        fake_loss.backward()
-        for param, grad in real_grads.items():
-            grad = grad / settings.expected_batch_size
-            param.grad = grad if param.grad is None else param.grad + grad
+        # The fakes' gradients are clipped alike (and not noised): else the
+        # unclipped fake side outweighs the clipped real side, and the
+        # discriminator learns to call every row fake.
+        with self._clipped_.recording():
+            fake_realness, _ = discriminator(fake.detach(), fake_cond)
+        fake_rows = F.binary_cross_entropy_with_logits(fake_realness, torch.zeros_like(fake_realness), reduction="none")
+        fake_grads, _ = self._clipped_.clipped_sum(fake_rows, settings.max_grad_norm)
+        fake_loss = fake_rows.detach().mean()
+        for param in set(real_grads) | set(fake_grads):
+            grad = real_grads.get(param, 0.0) + fake_grads.get(param, 0.0) * (settings.expected_batch_size / n_fake)
+            param.grad = grad / settings.expected_batch_size
         self.adversary_optimizer_.step()
         self.steps_ += 1
 
@@ -595,6 +618,8 @@ class GANNet(AdversarialNet):
         g_loss.backward()
         self.optimizer_.step()
         self.adversary_optimizer_.zero_grad()
+        if "generator" in self._averages:
+            self._averages["generator"].update_parameters(self.module_)
 
         self.history.record_batch("generator_loss", g_adv.item())
         self.history.record_batch("discriminator_loss", (real_loss + fake_loss).item())
