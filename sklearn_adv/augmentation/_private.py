@@ -84,9 +84,9 @@ class PrivateCounts:
         return counts + self.rng.normal(0.0, self.sigma, size=counts.shape)
 
 
-def frequencies(noisy_counts):
-    """Noisy counts -> frequencies: negative counts to 0, uniform when nothing is left."""
-    counts = np.clip(noisy_counts, 0.0, None)
+def frequencies(noisy_counts, threshold=0.0):
+    """Noisy counts -> frequencies: counts at or below ``threshold`` to 0, uniform when nothing is left."""
+    counts = np.where(noisy_counts > threshold, noisy_counts, 0.0)
     total = counts.sum()
     return counts / total if total > 0 else np.full(len(counts), 1.0 / len(counts))
 
@@ -118,8 +118,7 @@ class _QuantileMap:
         self.edges = np.linspace(self.low, self.high, n_bins + 1)
         noisy = counts.noisy(np.bincount(self._cells(values), minlength=n_bins + 2))
         # Cells whose noisy count is within noise of zero are empty: else every empty bin gets some mass.
-        noisy = np.where(noisy > 2.0 * counts.sigma, noisy, 0.0)
-        p = frequencies(noisy) + 1e-6
+        p = frequencies(noisy, 2.0 * counts.sigma) + 1e-6
         p /= p.sum()
         self.p_low, self.p_high = p[0], p[-1]
         self.cdf = self.p_low + np.concatenate([[0.0], np.cumsum(p[1:-1])])  # at the bins' edges
@@ -318,7 +317,8 @@ def private_table(X, codes, n_classes, *, bounds, categorical_features, counts_b
         np.add.at(table, (groups, block), 1.0)
         noisy = counts.noisy(table)  # one row, one cell of the whole table
         for group in range(len(category_frequencies)):
-            category_frequencies[group].append(frequencies(noisy[group]))
+            # Levels within twice the noise of zero are dropped: else every absent level gets some mass.
+            category_frequencies[group].append(frequencies(noisy[group], 2.0 * counts.sigma))
     return encoder, encoded, class_counts, category_frequencies, counts
 
 

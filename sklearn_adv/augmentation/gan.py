@@ -134,8 +134,8 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         rows, or images in [-1, 1]) and the discriminator's body (input: a
         pack; output: features, to which the realness and class heads are
         added). ``None``: an MLP with hidden units (256, 256) (batch norm in
-        the generator, LeakyReLU and dropout 0.5 in the discriminator) for
-        tables; ``"dcgan_generator"`` / ``"dcgan_discriminator"`` for images.
+        the generator, LeakyReLU and dropout 0.5 in the discriminator, no
+        dropout with ``epsilon`` set) for tables; ``"dcgan_generator"`` / ``"dcgan_discriminator"`` for images.
         Their parameters are set as ``generator__hidden_units=(128, 128)``.
     categorical_features : "auto" or array-like, default="auto"
         Categorical columns of a table, as for :class:`~sklearn_adv.preprocessing.TabularEncoder`.
@@ -312,13 +312,25 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     # Defaults of the networks built when a role is None (or names the
     # default kind): an MLP for tables, DCGAN networks for images;
     # role__param hyperparameters override them key by key.
-    _roles = {
+    _shared_roles = {
         "generator": {"mlp": {"hidden_units": (256, 256), "batch_norm": True}, "dcgan_generator": {}},
         "discriminator": {
             "mlp": {"hidden_units": (256, 256), "activation": "leaky_relu", "dropout": 0.5},
             "dcgan_discriminator": {},
         },
     }
+    # Private training's noise already regularises the discriminator: no dropout on top.
+    _private_roles = {
+        "generator": _shared_roles["generator"],
+        "discriminator": {
+            "mlp": {"hidden_units": (256, 256), "activation": "leaky_relu", "dropout": 0.0},
+            "dcgan_discriminator": {"dropout": 0.0},
+        },
+    }
+
+    @property
+    def _roles(self):
+        return self._shared_roles if getattr(self, "epsilon", None) is None else self._private_roles
 
     # The multi-tensor Adam: the fused kernel's other rounding, amplified
     # by the adversarial game, would give other samples for a random_state.
