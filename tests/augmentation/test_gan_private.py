@@ -214,3 +214,47 @@ def test_quantile_map_round_trip_and_atoms():
     assert (decoded[:8000] == 0).all()  # the atom at the low bound comes back on it
     assert np.abs(decoded[8000:] - values[8000:]).max() <= 500 + 1  # within a bin
     assert qmap.decode(np.linspace(-1, 1, 101)).min() >= 0
+
+
+@pytest.mark.parametrize("epsilon, batch_size, max_epochs", [(0.5, 200, 1), (1.0, 40, 3), (8.0, 400, 2)])
+def test_the_reported_epsilon_never_exceeds_the_target(epsilon, batch_size, max_epochs):
+    X, y = _table()
+    gan = _private_gan(epsilon=epsilon, batch_size=batch_size, max_epochs=max_epochs).fit(X, y)
+    assert gan.epsilon_ <= epsilon
+    assert gan.accountant_.epsilon(gan.delta_) == gan.epsilon_
+
+
+def test_private_defaults_take_few_large_steps_without_dropout():
+    X, y = _table(n=1000)
+    gan = GANAugmenter(epsilon=2.0, bounds={"age": (0, 100), "score": (-4, 4)}, random_state=0, **TINY).fit(X, y)
+    assert gan.steps_ == 10 * 10  # 10 epochs of batches of a tenth of the rows
+    assert gan.net_.iterator_train__sample_rate == pytest.approx(0.1)
+    assert gan.net_.lr == 1e-3 and gan.net_.adversary_optimizer_.param_groups[0]["lr"] == pytest.approx(3e-3)
+    assert not any(isinstance(m, torch.nn.Dropout) or "Dropout" in type(m).__name__
+                   for m in gan.net_.discriminator_.modules())
+    public = GANAugmenter(max_epochs=1, random_state=0, **TINY).fit(X, y)
+    assert public.net_.lr == 2e-4 and public.net_.batch_size == 500
+    assert any("Dropout" in type(m).__name__ for m in public.net_.discriminator_.modules())
+
+
+def test_the_generator_ends_on_the_average_of_its_weights():
+    from sklearn_adv.augmentation import gan as gan_module
+
+    X, y = _table()
+    averaged = _private_gan().fit(X, y)
+    original = gan_module._PRIVATE_GENERATOR_AVERAGE
+    try:
+        gan_module._PRIVATE_GENERATOR_AVERAGE = 0.0
+        last = _private_gan().fit(X, y)
+    finally:
+        gan_module._PRIVATE_GENERATOR_AVERAGE = original
+    # Same training, other final weights: the average differs from the last step's.
+    same = [torch.equal(a, b) for a, b in zip(averaged.generator_.parameters(), last.generator_.parameters())]
+    assert not any(same)
+    np.testing.assert_array_equal(averaged.history_[:, "generator_loss"], last.history_[:, "generator_loss"])
+
+
+def test_absent_levels_are_dropped_from_the_noisy_frequencies():
+    noisy = np.array([1000.0, 5.0, -3.0, 250.0])
+    np.testing.assert_allclose(_private.frequencies(noisy, threshold=100.0), [0.8, 0.0, 0.0, 0.2])
+    np.testing.assert_allclose(_private.frequencies(np.array([-1.0, 2.0]), threshold=10.0), [0.5, 0.5])
