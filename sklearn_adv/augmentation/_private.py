@@ -18,6 +18,7 @@ together have L2 sensitivity ``sqrt(number of histograms)``: one Gaussian
 mechanism, whose noise multiplier spends ``privacy_split * epsilon``.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -34,6 +35,18 @@ MAX_NOISE_MULTIPLIER = 50.0
 
 # The geometric grid of the private bounds: 0 and +-2**k.
 _BOUND_GRID = np.concatenate([-(2.0 ** np.arange(40, -9, -1)), [0.0], 2.0 ** np.arange(-8, 41)])
+
+
+@functools.lru_cache(maxsize=256)
+def calibrated_noise(epsilon, delta, sample_rate, steps, rdp_spent=None):
+    """:func:`~sklearn_adv.nn.privacy.noise_multiplier_for` on :data:`PRIVATE_ORDERS`, remembered.
+
+    ``rdp_spent`` as a tuple (or None). A calibration takes up to seconds,
+    and cross-validation or a grid search fits the same budget again and
+    again.
+    """
+    spent = 0.0 if rdp_spent is None else np.asarray(rdp_spent)
+    return noise_multiplier_for(epsilon, delta, sample_rate, steps, PRIVATE_ORDERS, rdp_spent=spent)
 
 
 def resolve_delta(delta, n_rows):
@@ -65,7 +78,7 @@ class PrivateCounts:
         self.n_histograms = int(n_histograms)
         self.rng = rng
         if self.n_histograms:
-            self.noise_multiplier = noise_multiplier_for(epsilon, delta, 1.0, 1, PRIVATE_ORDERS)
+            self.noise_multiplier = calibrated_noise(float(epsilon), float(delta), 1.0, 1)
             self.sigma = self.noise_multiplier * math.sqrt(self.n_histograms)
         else:
             self.noise_multiplier, self.sigma = math.inf, 0.0

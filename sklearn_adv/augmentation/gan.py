@@ -35,7 +35,6 @@ from sklearn_adv.nn.gan import (
     apply_spectral_norm,
     poisson_row_loader,
 )
-from sklearn_adv.nn.privacy import noise_multiplier_for
 from sklearn_adv.nn.utils import seed_from
 from sklearn_adv.preprocessing import TabularEncoder
 
@@ -659,9 +658,8 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         n_batches = max(1, int(np.ceil(n_rows / batch_size)))
         planned = int(max_epochs) * n_batches
         try:
-            self.noise_multiplier_ = noise_multiplier_for(
-                self.epsilon, self.delta_, self._sample_rate_, planned, self.accountant_.orders,
-                rdp_spent=self.accountant_.rdp,
+            self.noise_multiplier_ = _private.calibrated_noise(
+                float(self.epsilon), self.delta_, self._sample_rate_, planned, tuple(self.accountant_.rdp.tolist())
             )
         except ValueError as exc:
             raise ValueError(
