@@ -205,6 +205,9 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     history_ : skorch History
         Per epoch: ``generator_loss``, ``discriminator_loss`` and, with
         labels, ``auxiliary_accuracy`` (of the class head on real rows).
+        With ``epsilon`` set nothing computed on real rows is recorded: the
+        discriminator's loss and accuracy are on the fakes, and the batch
+        size is the expected one.
     encoder_ : TabularEncoder or None
         The encoding of table columns (None for images).
     classes_ : ndarray or None

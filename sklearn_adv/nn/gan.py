@@ -536,6 +536,12 @@ class GANNet(AdversarialNet):
                     self.module_, multi_avg_fn=get_ema_multi_avg_fn(self.privacy.generator_average)
                 )
 
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        if self.privacy is not None and training:
+            # skorch recorded the Poisson batch's size, which private training does not release.
+            self.history.record_batch("train_batch_size", self.privacy.expected_batch_size)
+
     def _fake_conditions(self, n):
         """Class codes and column conditions of ``n`` fakes, drawn from the private frequencies."""
         settings, gen = self.privacy, self.device_generator_
@@ -561,9 +567,12 @@ class GANNet(AdversarialNet):
     def _private_train_step(self, batch):
         """One DP-SGD step of the discriminator, then one ordinary step of the generator.
 
-        The real rows' part of the discriminator's gradient is their per-row
-        gradients, each clipped, summed, noised, and divided by the expected
-        batch size; the fakes' part is plain backpropagation.
+        The discriminator's gradient: the real rows' per-row gradients,
+        each clipped, summed and noised, plus the fakes' per-row gradients,
+        clipped alike, over the expected batch size. Nothing computed on the
+        real rows is recorded in the history, which is released with the
+        model: its ``discriminator_loss`` and ``auxiliary_accuracy`` are
+        those on the fakes.
         """
         settings = self.privacy
         self._set_training(True)
@@ -590,10 +599,8 @@ class GANNet(AdversarialNet):
             if real_logits is not None and real_label is not None and self.auxiliary_weight:
                 row_losses = row_losses + self.auxiliary_weight * F.cross_entropy(real_logits, real_label, reduction="none")
             real_grads, _ = self._clipped_.clipped_sum(row_losses, settings.max_grad_norm)
-            real_loss = row_losses.detach().sum() / settings.expected_batch_size
         else:  # an empty Poisson batch: the noise alone
             real_grads = {p: torch.zeros_like(p) for p in discriminator.parameters() if p.requires_grad}
-            real_loss, real_logits = real.new_zeros(()), None
         real_grads = add_noise(real_grads, settings.max_grad_norm, settings.noise_multiplier, self.device_generator_)
         # The fakes' gradients are clipped alike (and not noised): else the
         # unclipped fake side outweighs the clipped real side, and the
@@ -622,9 +629,9 @@ class GANNet(AdversarialNet):
             self._averages["generator"].update_parameters(self.module_)
 
         self.history.record_batch("generator_loss", g_adv.item())
-        self.history.record_batch("discriminator_loss", (real_loss + fake_loss).item())
-        if real_logits is not None and real_label is not None:
-            accuracy = (real_logits.detach().argmax(dim=1) == real_label).float().mean().item()
+        self.history.record_batch("discriminator_loss", fake_loss.item())
+        if fake_logits is not None and fake_label is not None:
+            accuracy = (fake_logits.detach().argmax(dim=1) == fake_label).float().mean().item()
             self.history.record_batch("auxiliary_accuracy", accuracy)
         return {"loss": g_loss, "y_pred": fake}
 

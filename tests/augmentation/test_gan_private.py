@@ -258,3 +258,9 @@ def test_absent_levels_are_dropped_from_the_noisy_frequencies():
     noisy = np.array([1000.0, 5.0, -3.0, 250.0])
     np.testing.assert_allclose(_private.frequencies(noisy, threshold=100.0), [0.8, 0.0, 0.0, 0.2])
     np.testing.assert_allclose(_private.frequencies(np.array([-1.0, 2.0]), threshold=10.0), [0.5, 0.5])
+
+
+def test_the_history_records_no_poisson_batch_size(fitted):
+    gan, X, _ = fitted
+    batches = [batch for epoch in gan.history_ for batch in epoch["batches"]]
+    assert {batch["train_batch_size"] for batch in batches} == {100}  # not the Poisson batches' sizes
