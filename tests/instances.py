@@ -75,6 +75,16 @@ def _membership_auditor():
     return MembershipAuditor(FrozenEstimator(target), n_reference_models=2, random_state=0)
 
 
+# Further configurations run through the same checks as the quick instances:
+# label -> (class name, constructor parameters).
+EXTRA_CONFIGURATIONS = {
+    # Trained with DP-SGD; public bounds for every numeric column, as private fits need.
+    "GANAugmenter-private": (
+        "GANAugmenter",
+        {**QUICK_PARAMS["GANAugmenter"], "pac": 1, "epsilon": 20.0, "bounds": (-10.0, 10.0)},
+    ),
+}
+
 # Settings under which an estimator trains a network, for the divergence check
 # (its learning rate is then set far too large).
 DIVERGENCE_PARAMS = {"TICKMeans": {"method": "deep", "max_epochs": 3}, "GANAugmenter": {"max_epochs": 5}}

@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from imblearn.utils.estimator_checks import parametrize_with_checks as parametrize_with_sampler_checks
-from instances import DIVERGENCE_PARAMS, EXPECTED_FAILED_CHECKS, FIT_DATA, INSTANCE_FACTORIES, QUICK_PARAMS, SKIP_OWN_CHECKS
+from instances import (
+    DIVERGENCE_PARAMS,
+    EXPECTED_FAILED_CHECKS,
+    EXTRA_CONFIGURATIONS,
+    FIT_DATA,
+    INSTANCE_FACTORIES,
+    QUICK_PARAMS,
+    SKIP_OWN_CHECKS,
+)
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -35,6 +43,10 @@ def _instance(name, cls):
 
 
 ESTIMATORS = [_instance(name, cls) for name, cls in _public_estimators()]
+_LABELS = {id(est): type(est).__name__ for est in ESTIMATORS}
+for _label, (_name, _params) in EXTRA_CONFIGURATIONS.items():
+    ESTIMATORS.append(getattr(sklearn_adv, _name)(**_params))
+    _LABELS[id(ESTIMATORS[-1])] = _label
 SAMPLERS = [est for est in ESTIMATORS if hasattr(est, "fit_resample")]
 
 
@@ -102,10 +114,10 @@ def _outputs(estimator, X, y):
 def _own_check_params(checks):
     params = []
     for est in ESTIMATORS:
-        skipped = SKIP_OWN_CHECKS.get(type(est).__name__, {})
+        skipped = SKIP_OWN_CHECKS.get(_LABELS[id(est)], {})
         for check in checks:
             marks = [pytest.mark.skip(reason=skipped[check])] if check in skipped else []
-            params.append(pytest.param(est, check, id=f"{type(est).__name__}-{check}", marks=marks))
+            params.append(pytest.param(est, check, id=f"{_LABELS[id(est)]}-{check}", marks=marks))
     return params
 
 

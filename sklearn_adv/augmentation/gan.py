@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted, validate_data  # _check_y: no public API
 
 from sklearn_adv import plugins
+from sklearn_adv.augmentation import _private
 from sklearn_adv.augmentation._base import SamplerMixin, stack_like_input
 from sklearn_adv.augmentation._gan_data import (
     BEFORE_THE_ENCODER,
@@ -25,7 +26,16 @@ from sklearn_adv.augmentation._gan_data import (
 )
 from sklearn_adv.nn.base import ROLE_CONSTRAINT, NetworkEstimator, feature_size
 from sklearn_adv.nn.data import as_network_input, check_image_shape
-from sklearn_adv.nn.gan import ConditionalDiscriminator, ConditionalGenerator, GANNet, SpanActivation, apply_spectral_norm
+from sklearn_adv.nn.dp_sgd import ClippedGradients
+from sklearn_adv.nn.gan import (
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+    GANNet,
+    PrivateTraining,
+    SpanActivation,
+    apply_spectral_norm,
+    poisson_row_loader,
+)
 from sklearn_adv.nn.utils import seed_from
 from sklearn_adv.preprocessing import TabularEncoder
 
@@ -39,6 +49,12 @@ _TABLE_KINDS = {"generator": "mlp", "discriminator": "mlp"}
 _IMAGE_KINDS = {"generator": "dcgan_generator", "discriminator": "dcgan_discriminator"}
 
 # What to do when the table reaching the GAN was one-hot encoded before it.
+
+# Private training's "auto" settings: few, large steps (see _training_settings).
+_PRIVATE_SAMPLE_RATE = 0.1
+_PRIVATE_DISCRIMINATOR_LR_RATIO = 3.0
+# The private generator ends on an exponential moving average of its weights (see PrivateTraining).
+_PRIVATE_GENERATOR_AVERAGE = 0.9
 
 # Settings of both players' Adam, as DCGAN and CTGAN train them.
 _ADAM_SETTINGS = {"optimizer__betas": (0.5, 0.9), "optimizer__weight_decay": 1e-6}
@@ -81,10 +97,13 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         epochs starves small tables. On 500 rows of Adult at batch 500,
         100 epochs are 100 steps and gradient boosting trained on the
         synthetic rows reaches 0.77 of the ROC AUC real rows give; 1,000
-        steps reach 0.97. On 30,000 rows 2,000 steps are 33 epochs. The
-        epochs run are ``n_epochs_``.
-    batch_size : int, default=500
-        Rows per step; rounded down to a multiple of ``pac``.
+        steps reach 0.97. On 30,000 rows 2,000 steps are 33 epochs. With
+        ``epsilon`` set, ``"auto"`` is 10 epochs. The epochs run are
+        ``n_epochs_``.
+    batch_size : int or "auto", default="auto"
+        Rows per step; rounded down to a multiple of ``pac``. ``"auto"``:
+        500, or a tenth of the rows with ``epsilon`` set (then the expected
+        number of rows of a Poisson-sampled step).
     noise_dim : int, default=128
         Size of the generator's noise input.
     loss : str or gan_loss plugin, default="bce"
@@ -97,8 +116,13 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         tables and 1 for images.
     discriminator_steps : int, default=1
         Discriminator steps per generator step.
-    lr : float, default=2e-4
-        Learning rate of both optimizers, the generator's and the discriminator's.
+    lr : float or "auto", default="auto"
+        Learning rate of the generator's optimizer, and of the
+        discriminator's unless ``discriminator_lr`` says otherwise.
+        ``"auto"``: 2e-4, or 1e-3 with ``epsilon`` set.
+    discriminator_lr : float or "auto", default="auto"
+        Learning rate of the discriminator's optimizer. ``"auto"``: ``lr``,
+        or three times ``lr`` with ``epsilon`` set (few, noisy steps).
     optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
         Of both players. ``"adam"`` has betas (0.5, 0.9) and weight decay
         1e-6, as DCGAN and CTGAN train; ``"sgd"`` has momentum 0.9; a class
@@ -129,8 +153,8 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         rows, or images in [-1, 1]) and the discriminator's body (input: a
         pack; output: features, to which the realness and class heads are
         added). ``None``: an MLP with hidden units (256, 256) (batch norm in
-        the generator, LeakyReLU and dropout 0.5 in the discriminator) for
-        tables; ``"dcgan_generator"`` / ``"dcgan_discriminator"`` for images.
+        the generator, LeakyReLU and dropout 0.5 in the discriminator, no
+        dropout with ``epsilon`` set) for tables; ``"dcgan_generator"`` / ``"dcgan_discriminator"`` for images.
         Their parameters are set as ``generator__hidden_units=(128, 128)``.
     categorical_features : "auto" or array-like, default="auto"
         Categorical columns of a table, as for :class:`~sklearn_adv.preprocessing.TabularEncoder`.
@@ -142,6 +166,33 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         Largest number of mixture modes per numeric column.
     image_shape : tuple of int, default=None
         ``(H, W)`` or ``(C, H, W)`` when images come as flat rows.
+    epsilon : float or None, default=None
+        Train with (``epsilon``, ``delta``)-differential privacy for each
+        training row: the discriminator by DP-SGD on Poisson-sampled
+        batches, the noise calibrated so that the planned steps and the
+        private preprocessing spend exactly ``epsilon``, and every other
+        read of the data (numeric columns' distributions and bounds, class
+        and category frequencies) through noisy histograms. Needs declared
+        category levels (pandas ``category`` dtype) and public ``bounds``
+        for images; see the user guide's "Releasing private synthetic
+        data". ``None``: not private.
+    delta : float or "auto", default="auto"
+        The delta of the guarantee, below ``1 / n_samples``; ``"auto"`` is
+        ``1 / (10 n_samples)``.
+    max_grad_norm : float, default=1.0
+        Each real row's gradient of the discriminator is clipped to this
+        L2 norm (with ``epsilon`` set).
+    bounds : dict, array-like or None, default=None
+        Public bounds of numeric columns (with ``epsilon`` set): a dict
+        column -> ``(low, high)``, one ``(low, high)`` pair for every column
+        (and for the pixel values of images, where they are required), a
+        sequence of pairs, or a ``(2, n_features)`` array of lows and highs.
+        Values outside are clipped. A numeric column without bounds gets
+        them from a noisy histogram on a grid of powers of two, paid from
+        the budget. Ignored without ``epsilon``.
+    privacy_split : float in (0, 1), default=0.1
+        Fraction of ``epsilon`` that the noisy histograms of the
+        preprocessing spend together; the DP-SGD steps spend the rest.
     callbacks : list of skorch callbacks or None, default=None
         Added to the net's own (progress, divergence guard).
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
@@ -177,12 +228,16 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     history_ : skorch History
         Per epoch: ``generator_loss``, ``discriminator_loss`` and, with
         labels, ``auxiliary_accuracy`` (of the class head on real rows).
+        With ``epsilon`` set nothing computed on real rows is recorded: the
+        discriminator's loss and accuracy are on the fakes, and the batch
+        size is the expected one.
     encoder_ : TabularEncoder or None
         The encoding of table columns (None for images).
     classes_ : ndarray or None
         The class labels of ``y`` (None when fitted without ``y``).
     class_counts_ : ndarray or None
-        Rows per class in fit.
+        Rows per class in fit (with ``epsilon`` set: noisy counts, negative
+        ones set to 0).
     sampling_strategy_ : OrderedDict
         ``{class: rows to add}`` of the last :meth:`fit_resample`.
     sample_weight_ : ndarray
@@ -190,6 +245,15 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When ``X`` has string column names.
+    epsilon_, delta_ : float
+        With ``epsilon`` set: the privacy spent by the fit, from
+        ``accountant_``; ``epsilon_`` never exceeds ``epsilon``.
+    accountant_ : sklearn_adv.nn.privacy.RDPAccountant
+        The Rényi differential privacy of the preprocessing and the steps.
+    noise_multiplier_ : float
+        Standard deviation of the DP-SGD noise over ``max_grad_norm``.
+    steps_ : int
+        DP-SGD steps taken.
 
     See Also
     --------
@@ -203,6 +267,19 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     produces (so synthetic rows have missing values at about the same rate),
     and a missing category is a category of its own (see
     :class:`~sklearn_adv.preprocessing.TabularEncoder`). Images must be finite.
+
+    With ``epsilon`` set, the fit is differentially private for each
+    training row (DP-SGD, Abadi et al. 2016; an RDP accountant, Mironov et
+    al. 2019): the discriminator sees real rows only through clipped, noised
+    per-row gradients on Poisson-sampled batches, the generator only through
+    the discriminator, and the fakes' labels and conditions are drawn from
+    noisy frequencies. Numeric columns are encoded by a private quantile
+    map between bounds (not by the mixtures of ``numeric``), categorical
+    columns over their declared levels. Column names, given bounds and
+    declared levels are public, not protected. ``pac`` must be 1 (``"auto"``
+    gives 1), and ``spectral_norm``, the ``"wgan_gp"`` loss,
+    ``discriminator_steps`` above 1 and a discriminator with batch
+    normalisation are refused.
 
     Categorical columns must reach the GAN unencoded, so that it generates
     whole categories: in a pipeline it goes before any one-hot encoder. A
@@ -226,6 +303,8 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     Training of Wasserstein GANs. NeurIPS.
     Miyato, Kataoka, Koyama & Yoshida (2018). Spectral Normalization for
     Generative Adversarial Networks. ICLR.
+    Abadi, Chu, Goodfellow, McMahan, Mironov, Talwar & Zhang (2016). Deep
+    Learning with Differential Privacy. CCS.
 
     Examples
     --------
@@ -233,7 +312,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     >>> from sklearn_adv import GANAugmenter
     >>> rng = np.random.RandomState(0)
     >>> X = pd.DataFrame({"age": rng.randint(18, 80, 60),
-    ...                   "job": pd.Categorical(rng.choice(["a", "b", "c"], 60))})
+    ...                   "job": pd.Categorical(rng.choice(["a", "b", "c"], 60), categories=["a", "b", "c"])})
     >>> y = np.r_[np.zeros(45, int), np.ones(15, int)]
     >>> gan = GANAugmenter(max_epochs=2, batch_size=30, random_state=0,
     ...                    generator__hidden_units=(16,), discriminator__hidden_units=(16,))
@@ -245,18 +324,38 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     >>> rows, labels = gan.sample(5, y=1)
     >>> rows.shape, labels.tolist()
     ((5, 2), [1, 1, 1, 1, 1])
+
+    Trained with differential privacy (public bounds for the numeric column,
+    the categories declared by the dtype):
+
+    >>> private = GANAugmenter(epsilon=1.0, bounds={"age": (18, 80)}, random_state=0,
+    ...                        generator__hidden_units=(16,), discriminator__hidden_units=(16,)).fit(X, y)
+    >>> private.epsilon_ <= 1.0, private.steps_
+    (True, 100)
     """
 
     # Defaults of the networks built when a role is None (or names the
     # default kind): an MLP for tables, DCGAN networks for images;
     # role__param hyperparameters override them key by key.
-    _roles = {
+    _shared_roles = {
         "generator": {"mlp": {"hidden_units": (256, 256), "batch_norm": True}, "dcgan_generator": {}},
         "discriminator": {
             "mlp": {"hidden_units": (256, 256), "activation": "leaky_relu", "dropout": 0.5},
             "dcgan_discriminator": {},
         },
     }
+    # Private training's noise already regularises the discriminator: no dropout on top.
+    _private_roles = {
+        "generator": _shared_roles["generator"],
+        "discriminator": {
+            "mlp": {"hidden_units": (256, 256), "activation": "leaky_relu", "dropout": 0.0},
+            "dcgan_discriminator": {"dropout": 0.0},
+        },
+    }
+
+    @property
+    def _roles(self):
+        return self._shared_roles if getattr(self, "epsilon", None) is None else self._private_roles
 
     # The multi-tensor Adam: the fused kernel's other rounding, amplified
     # by the adversarial game, would give other samples for a random_state.
@@ -264,6 +363,10 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
 
     _parameter_constraints = {
         **NetworkEstimator.shared_parameter_constraints,
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "discriminator_lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "sampling_strategy": [Interval(Real, 0, 1, closed="right"), Interval(Integral, 0, None, closed="left"),
                               StrOptions({"auto", "minority", "not minority", "not majority", "all"}), dict, callable],
         "noise_dim": [Interval(Integral, 1, None, closed="left")],
@@ -281,6 +384,11 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         "numeric": [StrOptions({"mode_specific", "standard"})],
         "n_modes": [Interval(Integral, 1, None, closed="left")],
         "image_shape": [tuple, list, None],
+        "epsilon": [Interval(Real, 0, None, closed="neither"), None],
+        "delta": [Interval(Real, 0, 1, closed="neither"), StrOptions({"auto"})],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither")],
+        "bounds": [dict, "array-like", None],
+        "privacy_split": [Interval(Real, 0, 1, closed="neither")],
     }
 
     def __init__(
@@ -288,12 +396,13 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         sampling_strategy="auto",
         *,
         max_epochs="auto",
-        batch_size=500,
+        batch_size="auto",
         noise_dim=128,
         loss="bce",
         pac="auto",
         discriminator_steps=1,
-        lr=2e-4,
+        lr="auto",
+        discriminator_lr="auto",
         optimizer="adam",
         spectral_norm=False,
         discriminator_label_smoothing=0.0,
@@ -306,6 +415,11 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         numeric="mode_specific",
         n_modes=10,
         image_shape=None,
+        epsilon=None,
+        delta="auto",
+        max_grad_norm=1.0,
+        bounds=None,
+        privacy_split=0.1,
         callbacks=None,
         device="cpu",
         random_state=None,
@@ -320,6 +434,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         self.pac = pac
         self.discriminator_steps = discriminator_steps
         self.lr = lr
+        self.discriminator_lr = discriminator_lr
         self.optimizer = optimizer
         self.spectral_norm = spectral_norm
         self.discriminator_label_smoothing = discriminator_label_smoothing
@@ -332,6 +447,11 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         self.numeric = numeric
         self.n_modes = n_modes
         self.image_shape = image_shape
+        self.epsilon = epsilon
+        self.delta = delta
+        self.max_grad_norm = max_grad_norm
+        self.bounds = bounds
+        self.privacy_split = privacy_split
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -401,7 +521,11 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
             self.classes_, codes, self.class_counts_, n_classes = None, None, None, 0
 
         data = {}
-        if self._is_images_:
+        privacy = None
+        if self.epsilon is not None:
+            data, cond_spans, privacy = self._private_data(X_valid, codes, n_classes, loss, rng)
+            row_weights = None
+        elif self._is_images_:
             images, self.image_shape_ = as_network_input(X_valid, self.image_shape)
             self._input_row_shape_, self._input_dtype_ = X_valid.shape[1:], X_valid.dtype
             self.data_min_, self.data_max_ = float(images.min()), float(images.max())
@@ -427,13 +551,19 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
             data["label"] = codes.astype(np.int64)
         self._cond_spans_ = cond_spans
 
-        self.pac_ = (1 if self._is_images_ else 10) if self.pac == "auto" else int(self.pac)
+        self.pac_ = (1 if self._is_images_ or privacy is not None else 10) if self.pac == "auto" else int(self.pac)
         n_rows = len(data["real"])
         if n_rows < self.pac_:
             raise ValueError(f"X has {n_rows} rows, fewer than pac={self.pac_} rows per pack; lower pac.")
+        settings = self._training_settings(n_rows)
+        loader = {"iterator_train__weights": row_weights, "iterator_train__pac": self.pac_}
+        if privacy is not None:
+            privacy, loader = self._plan_private_steps(privacy, n_rows, settings)
 
         def build_net():
             generator, discriminator = self._build_networks(data["real"].shape[1:], n_classes, cond_spans)
+            if privacy is not None:
+                _check_clippable(discriminator)
             return GANNet(
                 generator,
                 discriminator,
@@ -445,9 +575,9 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
                 discriminator_mixup=self.discriminator_mixup,
                 auxiliary_weight=self.auxiliary_weight,
                 cond_weight=self.cond_weight,
-                iterator_train__weights=row_weights,
-                iterator_train__pac=self.pac_,
-                **self._net_params(device),
+                privacy=privacy,
+                **loader,
+                **{**self._net_params(device), **settings},
                 **(_ADAM_SETTINGS if self.optimizer == "adam" else {}),
             )
 
@@ -455,8 +585,145 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
         # size train on the same batches and noise. The net leaves both
         # players in evaluation mode.
         self._fit_net(build_net, data, None, rng, fresh_training_stream=True)
+        if privacy is not None:
+            # What was spent: the preprocessing, then the steps taken (fewer than planned if a callback stopped the fit).
+            self.steps_ = int(self.net_.steps_)
+            self.accountant_.spend(self.noise_multiplier_, self._sample_rate_, self.steps_)
+            self.epsilon_ = self.accountant_.epsilon(self.delta_)
         self.discriminator_ = _RecordDiscriminator(self)
         return X_valid, y_valid
+
+    # -- differential privacy --------------------------------------------------
+
+    def _private_data(self, X, codes, n_classes, loss, rng):
+        """The private fit's data, conditions and frequencies, each read of the rows paid from the budget.
+
+        Returns ``(data, cond_spans, PrivateTraining without its noise)``.
+        """
+        self._check_private_settings(loss)
+        n_rows = len(X)
+        self.delta_ = _private.resolve_delta(self.delta, n_rows)
+        self.accountant_ = _private.new_accountant()
+        budget = (self.privacy_split * self.epsilon, self.delta_)
+        noise_rng = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
+        data = {}
+        if self._is_images_:
+            if self.bounds is None or np.shape(self.bounds) != (2,):
+                raise ValueError(
+                    "With epsilon set, images need bounds=(low, high): the public range of their values, e.g. "
+                    "(0, 255) for 8-bit pixels (reading it from the images would release it)."
+                )
+            images, self.image_shape_ = as_network_input(X, self.image_shape)
+            self._input_row_shape_, self._input_dtype_ = X.shape[1:], X.dtype
+            self.data_min_, self.data_max_ = (float(v) for v in self.bounds)
+            if not self.data_min_ < self.data_max_:
+                raise ValueError(f"bounds must be (low, high) with low < high, got {self.bounds!r}.")
+            data["real"] = self._scale_images(np.clip(images, self.data_min_, self.data_max_)).astype(np.float32)
+            counts = _private.PrivateCounts(1 if n_classes else 0, *budget, noise_rng)
+            class_counts = counts.noisy(np.bincount(codes, minlength=n_classes)) if n_classes else None
+            self.encoder_, cond_spans, frequencies = None, [], [[]]
+        else:
+            self.encoder_, encoded, class_counts, frequencies, counts = _private.private_table(
+                X, codes, n_classes, bounds=self.bounds, categorical_features=self.categorical_features,
+                counts_budget=budget, rng=noise_rng,
+            )
+            data["real"] = np.ascontiguousarray(encoded, dtype=np.float32)
+            cond_spans = [(s.start, s.stop) for s in self.encoder_.categorical_spans_]
+        counts.spend(self.accountant_)
+        self._category_frequencies_ = frequencies
+        class_p = None
+        if n_classes:
+            self.class_counts_ = np.clip(class_counts, 0.0, None)
+            class_p = _private.frequencies(class_counts)
+            if self.class_counts_.sum() <= 0:
+                self.class_counts_ = np.ones(n_classes)
+        settings = PrivateTraining(
+            noise_multiplier=None, max_grad_norm=float(self.max_grad_norm), expected_batch_size=0,
+            class_probabilities=class_p, category_probabilities=frequencies,
+            generator_average=_PRIVATE_GENERATOR_AVERAGE,
+        )
+        return data, cond_spans, settings
+
+    def _check_private_settings(self, loss):
+        refusals = {
+            "pac": (self.pac not in ("auto", 1), f"pac={self.pac!r}: packs mix rows, so one row's removal changes others'"
+                    " packs; use pac=1 or 'auto' with epsilon set."),
+            "spectral_norm": (self.spectral_norm, "spectral_norm=True: the engine clips per-row gradients of plain "
+                              "Linear and Conv2d layers only; turn it off with epsilon set."),
+            "discriminator_steps": (self.discriminator_steps != 1, "discriminator_steps must be 1 with epsilon set: each"
+                                    " private step draws its own Poisson sample of the rows."),
+            "discriminator_mixup": (self.discriminator_mixup != 0, "discriminator_mixup must be 0 with epsilon set: "
+                                    "mixtures of real and fake rows would carry real rows into the discriminator's "
+                                    "gradient unclipped."),
+        }
+        for _, (refused, message) in refusals.items():
+            if refused:
+                raise ValueError(message)
+        loss_class = loss if isinstance(loss, type) else type(loss)
+        if loss_class is not plugins.resolve("gan_loss", "bce"):
+            raise ValueError(
+                f"loss={self.loss!r} with epsilon set: private training needs each real row's own loss, which the "
+                "'bce' loss has; the WGAN-GP penalty mixes real and fake rows. Use loss='bce'."
+            )
+
+    def _epochs_for(self, n_rows):
+        return self._training_settings(n_rows)["max_epochs"]
+
+    def _training_settings(self, n_rows):
+        """``max_epochs``, ``batch_size``, ``lr`` (and the discriminator's) with ``"auto"`` resolved, as skorch takes them.
+
+        Not private: about 2,000 steps (the base's budget) of batches of 500
+        rows at learning rate 2e-4 for both players. Private: few, large, noisy steps: batches of a
+        tenth of the rows (Poisson sampling rate 0.1), 10 epochs, learning
+        rate 1e-3 and three times that for the discriminator.
+        """
+        private = self.epsilon is not None
+        batch_size = self.batch_size
+        if batch_size == "auto":
+            batch_size = max(1, round(_PRIVATE_SAMPLE_RATE * n_rows)) if private else 500
+        if self.max_epochs == "auto" and private:
+            max_epochs = 10
+        else:  # a number, or the base's budget of steps
+            max_epochs = NetworkEstimator._epochs_for(self, n_rows, batch_size)
+        settings = {"max_epochs": max_epochs, "batch_size": batch_size,
+                    "lr": (1e-3 if private else 2e-4) if self.lr == "auto" else self.lr}
+        if self.discriminator_lr != "auto":
+            settings["adversary_optimizer__lr"] = self.discriminator_lr
+        elif private:
+            settings["adversary_optimizer__lr"] = _PRIVATE_DISCRIMINATOR_LR_RATIO * settings["lr"]
+        return settings
+
+    def _plan_private_steps(self, settings, n_rows, training):
+        """The Poisson sampling, the planned steps, and the noise that spends the rest of the budget over them."""
+        max_epochs = training["max_epochs"]
+        batch_size = min(int(training["batch_size"]), n_rows)
+        self._sample_rate_ = batch_size / n_rows
+        n_batches = max(1, int(np.ceil(n_rows / batch_size)))
+        planned = int(max_epochs) * n_batches
+        try:
+            self.noise_multiplier_ = _private.calibrated_noise(
+                float(self.epsilon), self.delta_, self._sample_rate_, planned, tuple(self.accountant_.rdp.tolist())
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"epsilon={self.epsilon} is spent by the private preprocessing alone (privacy_split="
+                f"{self.privacy_split}); raise epsilon or lower privacy_split."
+            ) from exc
+        if self.noise_multiplier_ > _private.MAX_NOISE_MULTIPLIER:
+            raise ValueError(
+                f"epsilon={self.epsilon} is too small for {n_rows} rows and {planned} steps (max_epochs="
+                f"{max_epochs}, batch_size={batch_size}): the noise would be {self.noise_multiplier_:.0f} times "
+                "the clipped gradients' norm at each step. Raise epsilon, lower max_epochs, raise batch_size, or "
+                "give more rows."
+            )
+        settings.noise_multiplier = self.noise_multiplier_
+        settings.expected_batch_size = max(1, int(round(batch_size)))
+        loader = {
+            "iterator_train": poisson_row_loader,
+            "iterator_train__sample_rate": self._sample_rate_,
+            "iterator_train__n_batches": n_batches,
+        }
+        return settings, loader
 
     @property
     def generator_(self):
@@ -481,7 +748,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
             self._is_images_ = False
         else:
             images = self.image_shape is not None or np.ndim(X) in (3, 4)
-            finite = True if images else "allow-nan"
+            finite = True if images or self.epsilon is not None else "allow-nan"
             if y is None:
                 X = validate_data(self, X, allow_nd=True, dtype=[np.float64, np.float32], ensure_all_finite=finite)
             else:
@@ -549,7 +816,9 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
             n_out = int(in_shape[0])
             body = self._build_role("generator", gen_in, n_out, kind=kinds["generator"])
             spans = [(s.start, s.stop, s.kind) for s in self.encoder_.output_info_]
-            generator = ConditionalGenerator(body, SpanActivation(spans, standard_numeric=self.numeric == "standard"))
+            # A private table's numeric scalars lie in [-1, 1] whatever ``numeric`` says.
+            unbounded = self.numeric == "standard" and self.epsilon is None
+            generator = ConditionalGenerator(body, SpanActivation(spans, standard_numeric=unbounded))
             pack_shape = ((n_out + cond_dim) * self.pac_,)
         disc_body = self._build_role("discriminator", pack_shape, None, kind=kinds["discriminator"])
         discriminator = ConditionalDiscriminator(disc_body, feature_size(disc_body, pack_shape), self.pac_, n_classes)
@@ -694,7 +963,7 @@ class GANAugmenter(SamplerMixin, NetworkEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
-        tags.input_tags.allow_nan = True
+        tags.input_tags.allow_nan = self.epsilon is None  # private fits refuse missing numbers
         tags.non_deterministic = False
         return tags
 
@@ -741,6 +1010,14 @@ class _RecordDiscriminator:
 
     def __repr__(self):
         return f"{type(self).__name__}(module={type(self.module).__name__}, pac={self.augmenter.pac_})"
+
+
+def _check_clippable(discriminator):
+    """Refuse, before training, a discriminator whose per-row gradients the engine cannot clip."""
+    try:
+        ClippedGradients(discriminator)
+    except ValueError as exc:
+        raise ValueError(f"discriminator: {exc} (epsilon is set: its training is DP-SGD)") from exc
 
 
 def _one_column(n, n_columns, j, device):

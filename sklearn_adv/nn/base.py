@@ -206,7 +206,7 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
             params["callbacks__print_log"] = None  # it formats a table every epoch even when silent
         return params
 
-    def _epochs_for(self, n_rows):
+    def _epochs_for(self, n_rows, batch_size=None):
         """The epochs of a fit on ``n_rows`` training rows: ``max_epochs``, or with ``"auto"`` a budget of steps.
 
         ``"auto"`` aims at ``_auto_steps`` optimizer steps of ``batch_size``
@@ -217,7 +217,7 @@ class NetworkEstimator(RoleParamsMixin, BaseEstimator):
         """
         if self.max_epochs != "auto":
             return int(self.max_epochs)
-        steps_per_epoch = max(1, -(-n_rows // self.batch_size))
+        steps_per_epoch = max(1, -(-n_rows // (batch_size or self.batch_size)))
         fewest, most = self._auto_epochs
         return int(np.clip(-(-self._auto_steps // steps_per_epoch), fewest, most))
 

@@ -30,16 +30,19 @@ on that column); ``y`` is ``None``.
 
 import inspect
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Sampler
 
 from sklearn_adv.nn.adversarial import AdversarialNet
 from sklearn_adv.nn.callbacks import DivergenceGuard
+from sklearn_adv.nn.dp_sgd import ClippedGradients, add_noise
 from sklearn_adv.nn.gan_networks import (
     BoundedOutput,
     ConditionalDiscriminator,
@@ -61,8 +64,10 @@ __all__ = [
     "GANNet",
     "SemiSupervisedDiscriminator",
     "SemiSupervisedGANNet",
+    "PrivateTraining",
     "SpanActivation",
     "apply_spectral_norm",
+    "poisson_row_loader",
     "weighted_row_loader",
 ]
 
@@ -126,6 +131,90 @@ def weighted_row_loader(dataset, batch_size, weights=None, pac=1, generator=None
 
 
 
+class _PoissonBatches(Sampler):
+    """``n_batches`` batches of row indices, each row in each batch independently with probability ``sample_rate``.
+
+    Poisson sampling, which DP-SGD's privacy analysis assumes: batch sizes
+    vary (a batch may be empty), and no row is drawn twice in a batch.
+    Draws from ``generator`` (the fit's own), or torch's global generator.
+    """
+
+    def __init__(self, n_rows, sample_rate, n_batches, generator=None):
+        self.n_rows = int(n_rows)
+        self.sample_rate = float(sample_rate)
+        self.n_batches = int(n_batches)
+        self.generator = generator
+
+    def __len__(self):
+        return self.n_batches
+
+    def __iter__(self):
+        for _ in range(self.n_batches):
+            chosen = torch.rand(self.n_rows, generator=self.generator) < self.sample_rate
+            yield torch.nonzero(chosen).reshape(-1).numpy()
+
+
+def poisson_row_loader(dataset, sample_rate, n_batches, generator=None, **kwargs):
+    """A skorch ``iterator_train`` of ``n_batches`` Poisson-sampled batches per epoch (DP-SGD's sampling).
+
+    Parameters
+    ----------
+    dataset : skorch Dataset
+    sample_rate : float in (0, 1]
+        Probability that a row takes part in a batch.
+    n_batches : int
+        Batches per epoch.
+    generator : torch.Generator or None, default=None
+        Source of the batches (the fit's own); None: torch's global generator.
+    **kwargs
+        Passed to :class:`torch.utils.data.DataLoader` (``batch_size`` and
+        ``shuffle`` are ignored).
+    """
+    sampler = _PoissonBatches(len(dataset), sample_rate, n_batches, generator)
+    kwargs.pop("shuffle", None)
+    kwargs.pop("batch_size", None)
+    return DataLoader(dataset, sampler=sampler, batch_size=None, generator=generator, **kwargs)
+
+
+@dataclass
+class PrivateTraining:
+    """How :class:`GANNet` trains its discriminator with DP-SGD (Abadi et al. 2016).
+
+    The real rows' part of the discriminator's gradient is the sum of each
+    row's gradient clipped to ``max_grad_norm``, plus Gaussian noise of
+    standard deviation ``noise_multiplier * max_grad_norm``, over
+    ``expected_batch_size``; the fake rows' part is the ordinary gradient,
+    since fakes depend on the private data only through the discriminator.
+    To keep it so, the fakes' class labels and column conditions are drawn
+    from given (already private) frequencies, never copied from the real
+    rows of the batch, and their number is ``expected_batch_size``, not the
+    batch's.
+
+    Parameters
+    ----------
+    noise_multiplier : float
+    max_grad_norm : float
+    expected_batch_size : int
+        ``sample_rate * n_rows`` of the Poisson sampling.
+    class_probabilities : array of shape (n_classes,) or None
+        Frequencies of the fakes' class labels.
+    category_probabilities : list or None
+        Per class (or one group without labels), per categorical column: the
+        frequencies of the fakes' categories.
+    generator_average : float in [0, 1), default=0.0
+        Decay of an exponential moving average of the generator's weights,
+        which the trained generator takes at the end (0: the last weights).
+        Few noisy steps leave the last weights wandering; their average is
+        steadier, and costs no privacy (it reads no data).
+    """
+
+    noise_multiplier: float
+    max_grad_norm: float
+    expected_batch_size: int
+    class_probabilities: object = None
+    category_probabilities: object = None
+    generator_average: float = 0.0
+
 
 # The adversarial net's scores, which the GAN's replace.
 _ADVERSARIAL_SCORES = ("main_loss", "adversary_loss", "adversary_accuracy")
@@ -158,6 +247,10 @@ class GANNet(AdversarialNet):
         Weight of the AC-GAN class terms.
     cond_weight : float, default=1.0
         Weight of the generator's cross-entropy to its column condition.
+    privacy : PrivateTraining or None, default=None
+        Train the discriminator with DP-SGD (see :class:`PrivateTraining`);
+        use it with :func:`poisson_row_loader`. ``steps_`` counts the
+        private steps taken.
     adversary_steps : int, default=1
         Discriminator steps per generator step.
     adversary_optimizer : optimizer class or None, default=None
@@ -206,6 +299,7 @@ class GANNet(AdversarialNet):
         auxiliary_weight=1.0,
         cond_weight=1.0,
         discriminator_mixup=0.0,
+        privacy=None,
         **kwargs,
     ):
         kwargs.setdefault("train_split", None)
@@ -220,6 +314,7 @@ class GANNet(AdversarialNet):
         self.auxiliary_weight = auxiliary_weight
         self.cond_weight = cond_weight
         self.discriminator_mixup = discriminator_mixup
+        self.privacy = privacy
 
     @property
     def _default_callbacks(self):
@@ -291,6 +386,12 @@ class GANNet(AdversarialNet):
     def on_train_end(self, net, X=None, y=None, **kwargs):
         # Trained, the players serve inference: batch norm on its running statistics, no dropout.
         self._set_training(False)
+        self.__dict__.pop("_clipped_", None)  # it holds the discriminator: not to be pickled beside the net
+        average = self.__dict__.pop("_averages", {}).get("generator")
+        if average is not None:
+            with torch.no_grad():
+                for param, averaged in zip(self.module_.parameters(), average.module.parameters()):
+                    param.copy_(averaged)
 
     # -- conditions -------------------------------------------------------
 
@@ -404,6 +505,8 @@ class GANNet(AdversarialNet):
     # -- training step ----------------------------------------------------
 
     def train_step(self, batch, **fit_params):
+        if self.privacy is not None:
+            return self._private_train_step(batch)
         self._set_training(True)
         Xi, _ = unpack_data(batch)
         self.adversary_weight_ = self.current_adversary_weight()
@@ -457,6 +560,123 @@ class GANNet(AdversarialNet):
             accuracy = (real_logits.detach().argmax(dim=1) == label.long()).float().mean().item()
             self.history.record_batch("auxiliary_accuracy", accuracy)
         return {"loss": g_loss, "y_pred": fake}
+
+    # -- differentially private training -----------------------------------
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        if self.privacy is not None:
+            # The engine refuses a discriminator whose rows' gradients it cannot clip.
+            self._clipped_ = ClippedGradients(self.adversary_)
+            self.steps_ = getattr(self, "steps_", 0)
+            # In a plain dict: skorch registers any module set as an attribute.
+            self._averages = {}
+            if self.privacy.generator_average:
+                self._averages["generator"] = AveragedModel(
+                    self.module_, multi_avg_fn=get_ema_multi_avg_fn(self.privacy.generator_average)
+                )
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        if self.privacy is not None and training:
+            # skorch recorded the Poisson batch's size, which private training does not release.
+            self.history.record_batch("train_batch_size", self.privacy.expected_batch_size)
+
+    def _fake_conditions(self, n):
+        """Class codes and column conditions of ``n`` fakes, drawn from the private frequencies."""
+        settings, gen = self.privacy, self.device_generator_
+        label = None
+        if self.n_classes:
+            p = torch.as_tensor(settings.class_probabilities, dtype=torch.float32, device=self.device)
+            label = torch.multinomial(p, n, replacement=True, generator=gen)
+        if not self.cond_spans:
+            return label, None, None
+        column = torch.randint(len(self.cond_spans), (n,), device=self.device, generator=gen)
+        cond = torch.zeros(n, self.cond_dim, device=self.device)
+        groups = label if label is not None else torch.zeros(n, dtype=torch.long, device=self.device)
+        offset = 0
+        for j, (start, stop) in enumerate(self.cond_spans):
+            for group, per_column in enumerate(settings.category_probabilities):
+                rows = torch.nonzero((column == j) & (groups == group)).reshape(-1)
+                if len(rows):
+                    p = torch.as_tensor(per_column[j], dtype=torch.float32, device=self.device)
+                    cond[rows, offset + torch.multinomial(p, len(rows), replacement=True, generator=gen)] = 1.0
+            offset += stop - start
+        return label, cond, column
+
+    def _private_train_step(self, batch):
+        """One DP-SGD step of the discriminator, then one ordinary step of the generator.
+
+        The discriminator's gradient: the real rows' per-row gradients,
+        each clipped, summed and noised, plus the fakes' per-row gradients,
+        clipped alike, over the expected batch size. Nothing computed on the
+        real rows is recorded in the history, which is released with the
+        model: its ``discriminator_loss`` and ``auxiliary_accuracy`` are
+        those on the fakes.
+        """
+        settings = self.privacy
+        self._set_training(True)
+        Xi, _ = unpack_data(batch)
+        real = Xi["real"].to(self.device)
+        real_label = Xi["label"].to(self.device).long() if "label" in Xi else None
+        n_fake = max(2, settings.expected_batch_size)  # the generator's batch norm needs two rows
+        self.adversary_weight_ = self.current_adversary_weight()
+        # Each real row is conditioned on one of its own categorical columns, drawn uniformly.
+        uniform = torch.ones(real.shape[0], len(self.cond_spans), device=self.device) if self.cond_spans else None
+        real_cond, _ = self.column_condition(real, uniform)
+        fake_label, fake_cond, fake_column = self._fake_conditions(n_fake)
+        gen_input_cond = self.generator_input(self.label_condition(fake_label), fake_cond)
+        fake, raw = self._run_generator(self.noise(n_fake), gen_input_cond)
+
+        discriminator = self.adversary_
+        self.adversary_optimizer_.zero_grad()
+        if real.shape[0]:
+            with self._clipped_.recording():
+                real_realness, real_logits = discriminator(real, real_cond)
+            row_losses = F.binary_cross_entropy_with_logits(
+                real_realness, torch.full_like(real_realness, 1.0 - self._label_smoothing()), reduction="none"
+            )
+            if real_logits is not None and real_label is not None and self.auxiliary_weight:
+                row_losses = row_losses + self.auxiliary_weight * F.cross_entropy(real_logits, real_label, reduction="none")
+            real_grads, _ = self._clipped_.clipped_sum(row_losses, settings.max_grad_norm)
+        else:  # an empty Poisson batch: the noise alone
+            real_grads = {p: torch.zeros_like(p) for p in discriminator.parameters() if p.requires_grad}
+        real_grads = add_noise(real_grads, settings.max_grad_norm, settings.noise_multiplier, self.device_generator_)
+        # The fakes' gradients are clipped alike (and not noised): else the
+        # unclipped fake side outweighs the clipped real side, and the
+        # discriminator learns to call every row fake.
+        with self._clipped_.recording():
+            fake_realness, _ = discriminator(fake.detach(), fake_cond)
+        fake_rows = F.binary_cross_entropy_with_logits(fake_realness, torch.zeros_like(fake_realness), reduction="none")
+        fake_grads, _ = self._clipped_.clipped_sum(fake_rows, settings.max_grad_norm)
+        fake_loss = fake_rows.detach().mean()
+        for param in set(real_grads) | set(fake_grads):
+            grad = real_grads.get(param, 0.0) + fake_grads.get(param, 0.0) * (settings.expected_batch_size / n_fake)
+            param.grad = grad / settings.expected_batch_size
+        self.adversary_optimizer_.step()
+        self.steps_ += 1
+
+        self.optimizer_.zero_grad()
+        fake_realness, fake_logits = discriminator(fake, fake_cond)
+        g_adv = self.get_loss(fake_realness, None, training=True)
+        g_loss = self.adversary_weight_ * g_adv + self._condition_loss(fake, raw, fake_cond, fake_column)
+        if fake_logits is not None and fake_label is not None and self.auxiliary_weight:
+            g_loss = g_loss + self.auxiliary_weight * F.cross_entropy(fake_logits, fake_label)
+        g_loss.backward()
+        self.optimizer_.step()
+        self.adversary_optimizer_.zero_grad()
+        if "generator" in self._averages:
+            self._averages["generator"].update_parameters(self.module_)
+
+        self.history.record_batch("generator_loss", g_adv.item())
+        self.history.record_batch("discriminator_loss", fake_loss.item())
+        if fake_logits is not None and fake_label is not None:
+            accuracy = (fake_logits.detach().argmax(dim=1) == fake_label).float().mean().item()
+            self.history.record_batch("auxiliary_accuracy", accuracy)
+        return {"loss": g_loss, "y_pred": fake}
+
+    def _label_smoothing(self):
+        return float(getattr(self.criterion_, "label_smoothing", 0.0) or 0.0)
 
     def validation_step(self, batch, **fit_params):
         raise NotImplementedError("GANNet has no validation step; use train_split=None.")
