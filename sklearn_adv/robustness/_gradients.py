@@ -89,7 +89,8 @@ def _checked(model):
 @torch_forward.register(LinearClassifierMixin)
 def _linear(model, X):
     _checked(model)
-    coef, intercept = _tensor(model.coef_), _tensor(np.broadcast_to(model.intercept_, (len(model.coef_),)))
+    coef = _tensor(np.atleast_2d(model.coef_))
+    intercept = _tensor(np.broadcast_to(model.intercept_, (len(coef),)))
 
     def forward(x):
         scores = x.flatten(1) @ coef.T + intercept
@@ -129,8 +130,9 @@ def _mlp(model, X):
 @torch_forward.register(StandardScaler)
 def _standard(model, X):
     _checked(model)
-    mean = _tensor(model.mean_) if model.mean_ is not None else 0.0
-    scale = _tensor(model.scale_) if model.scale_ is not None else 1.0
+    # mean_ is learned even with with_mean=False, which does not subtract it.
+    mean = _tensor(model.mean_) if model.with_mean else 0.0
+    scale = _tensor(model.scale_) if model.with_std else 1.0
     return lambda x: (x - mean) / scale
 
 

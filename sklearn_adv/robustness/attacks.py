@@ -108,7 +108,7 @@ class _Attack(BaseEstimator):
         adv = self._perturb(X, values, labels, lower, upper, seed_from(self.random_state)) if self.eps > 0 else values
         dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
         adv = _within(values.astype(dtype), np.asarray(adv, dtype=dtype), self.eps, self.norm,
-                      lower.astype(dtype), upper.astype(dtype))
+                      *_inward(lower, upper, dtype))
         if hasattr(X, "iloc"):
             out = X.copy()
             out[list(self.perturbed_columns_)] = adv
@@ -121,7 +121,8 @@ class _Attack(BaseEstimator):
         model = self.estimator
         if model is None:
             raise ValueError(f"{type(self).__name__} needs estimator=, the fitted classifier to attack.")
-        check_is_fitted(model)
+        if hasattr(model, "fit"):  # a fitted object without fit (a plain wrapper of scores) is taken as it is
+            check_is_fitted(model)
         if not hasattr(model, "classes_"):
             raise TypeError(f"estimator must be a fitted classifier with classes_; got {type(model).__name__}.")
         return model
@@ -198,6 +199,14 @@ class _Attack(BaseEstimator):
         return tags
 
 
+def _inward(lower, upper, dtype):
+    """The bounds in ``dtype``, rounded inwards so that a value within them in ``dtype`` is within them exactly."""
+    low, high = lower.astype(dtype), upper.astype(dtype)
+    low = np.where(low < lower, np.nextafter(low, dtype(np.inf)), low)
+    high = np.where(high > upper, np.nextafter(high, dtype(-np.inf)), high)
+    return low, high
+
+
 def _within(x, adv, eps, norm, lower, upper):
     """``adv`` moved, if need be, into the ``eps``-ball around ``x`` and the box, exactly in its own precision."""
     delta = adv - x
@@ -236,9 +245,10 @@ class PGDAttack(_Attack):
     Each row climbs the model's cross-entropy loss by steps of the signed
     gradient (L-infinity) or the normalised gradient (L2), projected back
     onto the ``eps``-ball around the row and the box of valid inputs after
-    each step (Madry et al. 2018). Every run starts from a random point of
-    the ball; each row keeps the first misclassified point found over all
-    steps and restarts, or its point of highest loss. ``steps=1``,
+    each step (Madry et al. 2018), with Auto-PGD's step sizes by default
+    (Croce and Hein 2020). Every run starts from a random point of the
+    ball; each row keeps the first misclassified point found over all steps
+    and restarts, or its point of highest loss. ``steps=1``,
     ``random_init=False`` is FGSM (Goodfellow et al. 2015; :func:`fgsm`).
 
     It needs the model's gradients, which it reaches for scikit-learn's
@@ -263,9 +273,12 @@ class PGDAttack(_Attack):
         Euclidean norm of a row's change.
     steps : int, default=50
         Gradient steps per run.
-    step_size : float or None, default=None
-        Length of a step in ``norm``; ``None`` is ``eps`` for one step and
-        ``2.5 * eps / steps`` otherwise (Madry et al.).
+    step_size : float, "auto" or None, default="auto"
+        Length of a step in ``norm``. ``"auto"``: Auto-PGD's schedule (Croce
+        and Hein 2020), per row: from ``2 * eps``, halved whenever the loss
+        stops rising, with momentum; it finds more adversarial examples than
+        a fixed step for the same number of gradients. ``None``: Madry et
+        al.'s fixed ``2.5 * eps / steps``. One step is always of ``eps``.
     restarts : int, default=1
         Independent runs, each from its own random start.
     random_init : bool, default=True
@@ -305,7 +318,9 @@ class PGDAttack(_Attack):
     ----------
     Goodfellow, Shlens and Szegedy, "Explaining and harnessing adversarial
     examples", ICLR 2015. Madry et al., "Towards deep learning models
-    resistant to adversarial attacks", ICLR 2018.
+    resistant to adversarial attacks", ICLR 2018. Croce and Hein, "Reliable
+    evaluation of adversarial robustness with an ensemble of diverse
+    parameter-free attacks", ICML 2020.
 
     Examples
     --------
@@ -326,13 +341,13 @@ class PGDAttack(_Attack):
     _parameter_constraints: dict = {
         **_Attack._parameter_constraints,
         "steps": [Interval(Integral, 1, None, closed="left")],
-        "step_size": [Interval(Real, 0, None, closed="neither"), None],
+        "step_size": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
         "restarts": [Interval(Integral, 1, None, closed="left")],
         "random_init": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, estimator=None, *, eps=0.1, norm="inf", steps=50, step_size=None, restarts=1, random_init=True,
+    def __init__(self, estimator=None, *, eps=0.1, norm="inf", steps=50, step_size="auto", restarts=1, random_init=True,
                  bounds=None, batch_size=512, random_state=None):
         self.estimator = estimator
         self.eps = eps
@@ -387,7 +402,7 @@ def fgsm(estimator=None, **params):
     Returns
     -------
     attack : PGDAttack
-        With ``steps=1``, ``random_init=False``, ``step_size=None`` (= ``eps``).
+        With ``steps=1``, ``random_init=False``: one step of ``eps``.
 
     Examples
     --------
