@@ -208,29 +208,42 @@ def _inward(lower, upper, dtype):
 
 
 def _within(x, adv, eps, norm, lower, upper):
-    """``adv`` moved, if need be, into the ``eps``-ball around ``x`` and the box, exactly in its own precision."""
-    delta = adv - x
+    """``adv`` moved, if need be, into the ``eps``-ball around ``x`` and the box, exactly.
+
+    The arrays are in the output's precision; distances are measured in
+    float64, which holds the difference of two float32 values exactly.
+    """
+    def change(a, b):
+        return a.astype(np.float64) - b.astype(np.float64)
+
+    def norms(delta):
+        return np.sqrt((delta.reshape(len(delta), -1) ** 2).sum(1))
+
+    delta = change(adv, x)
     if norm == "inf":
         delta = np.clip(delta, -eps, eps)
     else:
-        norms = np.sqrt((delta.reshape(len(delta), -1).astype(np.float64) ** 2).sum(1))
-        factor = np.minimum(1.0, eps / np.maximum(norms, 1e-300)).astype(x.dtype)
+        factor = np.minimum(1.0, eps / np.maximum(norms(delta), 1e-300))
         delta = delta * factor.reshape(-1, *([1] * (x.ndim - 1)))
-    adv = np.clip(x + delta, lower, upper)
+    # One rounding, at the scale of the result: x + delta in float64, then to the output's precision.
+    adv = np.clip((x.astype(np.float64) + delta).astype(x.dtype), lower, upper)
     # x + delta may round past the ball by an ulp: pull such values toward x until none does.
     tiny = np.finfo(x.dtype).eps
-    for _ in range(64):
-        delta = adv - x
+    for attempt in range(64):
+        delta = change(adv, x)
         if norm == "inf":
             over = np.abs(delta) > eps
             if not over.any():
                 break
             adv[over] = np.nextafter(adv[over], x[over])
         else:
-            over = np.sqrt((delta.reshape(len(delta), -1).astype(np.float64) ** 2).sum(1)) > eps
+            over = norms(delta) > eps
             if not over.any():
                 break
-            adv[over] = np.clip(x[over] + delta[over] * (1 - 8 * tiny), lower[over], upper[over])
+            # A shrink below the rows' rounding leaves them as they are: shrink more at each attempt.
+            shrink = max(1 - tiny * 4.0 ** (attempt + 1), 0.0)  # at worst back to x itself
+            adv[over] = np.clip((x[over].astype(np.float64) + delta[over] * shrink).astype(x.dtype), lower[over],
+                                upper[over])
     return adv
 
 

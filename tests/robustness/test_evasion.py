@@ -51,7 +51,7 @@ ATTACKS = {
 
 
 def _within_ball_and_box(X, X_adv, eps, norm, lower, upper):
-    delta = X_adv - X
+    delta = X_adv.astype(np.float64) - X.astype(np.float64)  # the exact change of float32 values too
     size = np.abs(delta).max(axis=1) if norm == "inf" else np.sqrt((delta ** 2).sum(axis=1))
     assert (size <= eps).all(), size.max() - eps
     assert (X_adv >= np.minimum(lower, X)).all() and (X_adv <= np.maximum(upper, X)).all()

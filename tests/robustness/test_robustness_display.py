@@ -62,3 +62,12 @@ def test_bad_arguments_raise(digits, kwargs, match):
     arguments = {"estimator": {"m": model}, "eps": [0, 0.1], **kwargs}
     with pytest.raises(ValueError, match=match):
         RobustnessDisplay.from_estimator(arguments.pop("estimator"), X_test, y_test, **arguments)
+
+
+@pytest.mark.parametrize("module", ["attacks", "scoring", "plotting"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"sklearn_adv.robustness.{module}"))
+    assert result.attempted > 0 and result.failed == 0
