@@ -191,6 +191,19 @@ def _checkpoints(steps):
     return {int(math.ceil(f * steps)) for f in fractions[1:] if f <= 1}
 
 
+def _start_within(x, eps, norm, generator, mask):
+    """An attack's random start: uniform in the L-infinity ball; for L2 a uniform direction at a radius uniform in [0, eps].
+
+    A uniform point of a high-dimensional L2 ball lies almost on its surface;
+    an attack does better starting nearer the row (as torchattacks' L2 PGD does).
+    """
+    delta = random_start(x, eps, norm, generator, mask)
+    if norm == "inf":
+        return delta
+    radius = torch.rand((len(x),) + (1,) * (x.dim() - 1), generator=generator, device=x.device, dtype=x.dtype)
+    return delta / _row_norms(delta, "2").clamp_min(1e-12) * eps * radius
+
+
 def _auto_step_attack(forward, x, y, *, eps, norm, steps, restarts, random_init, lower, upper, mask, loss, success,
                       generator, keep_best, momentum=0.75, rho=0.75):
     """:func:`gradient_attack` with Auto-PGD's step sizes (Croce and Hein 2020); ``steps`` gradients per restart.
@@ -234,7 +247,7 @@ def _auto_step_attack(forward, x, y, *, eps, norm, steps, restarts, random_init,
 
     current = x
     for restart in range(restarts):
-        delta = random_start(x, eps, norm, generator, mask) if random_init or restart > 0 else torch.zeros_like(x)
+        delta = _start_within(x, eps, norm, generator, mask) if random_init or restart > 0 else torch.zeros_like(x)
         current = clip(x + delta, lower, upper)
         step_size = torch.full((n,), 2.0 * eps, dtype=x.dtype, device=x.device)
         losses, grad = evaluate(current)
