@@ -51,6 +51,7 @@ class _Attack(BaseEstimator):
         "norm": [StrOptions({"inf", "2"})],
         "bounds": [tuple, list, None],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -304,6 +305,8 @@ class PGDAttack(_Attack):
         Rows attacked together.
     random_state : int, RandomState instance or None, default=None
         Seeds the random starts: an int makes ``generate`` reproducible.
+    verbose : int, default=0
+        ``> 0`` prints, after each batch, the rows attacked and fooled so far.
 
     Attributes
     ----------
@@ -361,7 +364,7 @@ class PGDAttack(_Attack):
     }
 
     def __init__(self, estimator=None, *, eps=0.1, norm="inf", steps=50, step_size="auto", restarts=1, random_init=True,
-                 bounds=None, batch_size=512, random_state=None):
+                 bounds=None, batch_size=512, random_state=None, verbose=0):
         self.estimator = estimator
         self.eps = eps
         self.norm = norm
@@ -372,6 +375,7 @@ class PGDAttack(_Attack):
         self.bounds = bounds
         self.batch_size = batch_size
         self.random_state = random_state
+        self.verbose = verbose
 
     def _check_access(self, X):
         torch_forward(self.estimator, X)  # a NotDifferentiableError (TypeError) names the black-box attack
@@ -399,6 +403,11 @@ class PGDAttack(_Attack):
                 mask=mask,
                 generator=generator,
             ).numpy()
+            if self.verbose:
+                done = batch.stop
+                fooled = (self.estimator.predict(_rows_like(X, adv[:done], slice(0, done), self.perturbed_columns_))
+                          != self.estimator.classes_[labels[:done]]).sum()
+                print(f"PGDAttack: {done}/{len(values)} rows attacked, {fooled} misclassified", flush=True)
         return adv
 
 
@@ -464,6 +473,9 @@ class SquareAttack(_Attack):
         As in :class:`PGDAttack`.
     random_state : int, RandomState instance or None, default=None
         Seeds the search: an int makes ``generate`` reproducible.
+    verbose : int, default=0
+        ``> 0`` prints, ten times over the query budget, the queries spent
+        and the rows still correctly classified.
 
     Attributes
     ----------
@@ -509,7 +521,7 @@ class SquareAttack(_Attack):
     }
 
     def __init__(self, estimator=None, *, eps=0.1, norm="inf", max_queries=1000, p_init=0.3, bounds=None,
-                 random_state=None):
+                 random_state=None, verbose=0):
         self.estimator = estimator
         self.eps = eps
         self.norm = norm
@@ -517,6 +529,7 @@ class SquareAttack(_Attack):
         self.p_init = p_init
         self.bounds = bounds
         self.random_state = random_state
+        self.verbose = verbose
 
     def _check_access(self, X):
         if not (hasattr(self.estimator, "predict_proba") or hasattr(self.estimator, "decision_function")):
@@ -527,11 +540,7 @@ class SquareAttack(_Attack):
 
     def _margins(self, X, values, rows, labels):
         """Per row: the score of its class minus the highest other score (negative: misclassified)."""
-        if hasattr(X, "iloc"):
-            query = X.iloc[rows].copy()
-            query[list(self.perturbed_columns_)] = values
-        else:
-            query = values
+        query = _rows_like(X, values, rows, self.perturbed_columns_)
         if hasattr(self.estimator, "predict_proba"):
             scores = np.log(np.clip(self.estimator.predict_proba(query), 1e-300, None))
         else:
@@ -590,6 +599,9 @@ class SquareAttack(_Attack):
             better = new_margin < margin[active]
             delta[active[better]] = proposal[better]
             margin[active[better]] = new_margin[better]
+            if self.verbose and (it + 1) % max(n_iter // 10, 1) == 0:
+                print(f"SquareAttack: {it + 2}/{self.max_queries} queries, {(margin > 0).sum()}/{n} rows still "
+                      "correctly classified", flush=True)
         return (x + delta).reshape(n, *shape)
 
     @staticmethod
@@ -605,6 +617,15 @@ class SquareAttack(_Attack):
             chosen = np.argsort(rng.random_sample((n, width)), axis=1)[:, :k]
             window[np.arange(n)[:, None], 0, 0, chosen] = True
         return window
+
+
+def _rows_like(X, values, rows, columns):
+    """Rows ``rows`` of ``X`` with their perturbed values replaced: a DataFrame for a DataFrame, else the values."""
+    if not hasattr(X, "iloc"):
+        return values
+    query = X.iloc[rows].copy()
+    query[list(columns)] = values
+    return query
 
 
 def _norms(t):

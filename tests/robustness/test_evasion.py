@@ -283,3 +283,14 @@ def test_frame_without_numeric_columns_is_refused(small):
     frame = pd.DataFrame({"c": list("abab")})
     with pytest.raises(ValueError, match="numeric"):
         SquareAttack(small[2]).fit(frame)
+
+
+def test_verbose_reports_progress(small, capsys):
+    X, y, model = small
+    PGDAttack(model, eps=0.3, steps=3, batch_size=30, verbose=1).fit(X).generate(X, y)
+    SquareAttack(model, eps=0.3, max_queries=21, verbose=1).fit(X).generate(X, y)
+    out = capsys.readouterr().out
+    assert "PGDAttack: 30/60 rows attacked" in out and "PGDAttack: 60/60 rows attacked" in out
+    assert "SquareAttack: 3/21 queries" in out
+    PGDAttack(model, eps=0.3, steps=3).fit(X).generate(X, y)
+    assert capsys.readouterr().out == ""
