@@ -11,7 +11,8 @@ function of the model (the one ``PGDAttack`` rebuilds), wrapped as a module
 for the peers. Budgets (steps x restarts) and ``eps``:
 L-infinity 0.1 and 0.2, L2 1.0; ``step_size = 2.5 * eps / steps`` for the
 peers and for "ours, fixed step"; "ours" is ``PGDAttack`` at its defaults
-(Auto-PGD's step sizes). The figure is the number of test images
+(Auto-PGD's step sizes; restarts alternate the cross-entropy and the margin
+loss, which "ours, fixed step" keeps). The figure is the number of test images
 misclassified after the attack (clean errors included; higher is stronger),
 the mean over seeds. torchattacks has no restarts: an image counts when any
 of its independent runs fools the model, which is what restarts do.

@@ -69,6 +69,13 @@ def cross_entropy_loss(logits, y):
     return F.cross_entropy(logits, y, reduction="none")
 
 
+def margin_loss(logits, y):
+    """Per-row margin of the best other class over ``y`` (Carlini and Wagner 2017): positive once misclassified."""
+    own = logits.gather(1, y[:, None])[:, 0]
+    others = logits.masked_fill(F.one_hot(y, logits.shape[1]).bool(), -torch.inf).amax(1)
+    return others - own
+
+
 def misclassified(logits, y):
     """Rows whose predicted class differs from ``y``: where an untargeted attack succeeded."""
     return logits.argmax(1) != y

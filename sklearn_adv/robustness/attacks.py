@@ -30,7 +30,7 @@ from sklearn.utils.validation import (  # the private two: feature checks of a D
 )
 
 from sklearn_adv import plugins
-from sklearn_adv.nn.perturbations import gradient_attack
+from sklearn_adv.nn.perturbations import cross_entropy_loss, gradient_attack, margin_loss
 from sklearn_adv.nn.utils import seed_from
 from sklearn_adv.robustness._gradients import numeric_columns, torch_forward
 
@@ -261,8 +261,9 @@ class PGDAttack(_Attack):
     onto the ``eps``-ball around the row and the box of valid inputs after
     each step (Madry et al. 2018), with Auto-PGD's step sizes by default
     (Croce and Hein 2020). Every run starts from a random point of the
-    ball; each row keeps the first misclassified point found over all steps
-    and restarts, or its point of highest loss. ``steps=1``,
+    ball; restarts alternate the cross-entropy with the margin loss; each row
+    keeps the first misclassified point found over all steps and restarts,
+    or the point of highest cross-entropy. ``steps=1``,
     ``random_init=False`` is FGSM (Goodfellow et al. 2015; :func:`fgsm`).
 
     It needs the model's gradients, which it reaches for scikit-learn's
@@ -298,6 +299,13 @@ class PGDAttack(_Attack):
     random_init : bool, default=True
         Start from a random point of the ball (the first run starts from the
         row itself when False).
+    loss : {"alternate", "cross_entropy", "margin"}, default="alternate"
+        What each run climbs: the cross-entropy, the margin of the best other
+        class over the row's class (Carlini and Wagner 2017), or the two in
+        turn over the restarts, starting with the cross-entropy. The margin
+        aims at a wrong class where the cross-entropy may spread over
+        several; with restarts, alternating finds more adversarial examples
+        (as AutoAttack's ensemble of losses, Croce and Hein 2020).
     bounds : tuple (lower, upper) or None, default=None
         The box of valid inputs: floats or arrays of a row's shape, ``None``
         for an open side. ``None`` reads the range seen in ``fit``.
@@ -360,11 +368,12 @@ class PGDAttack(_Attack):
         "step_size": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
         "restarts": [Interval(Integral, 1, None, closed="left")],
         "random_init": ["boolean"],
+        "loss": [StrOptions({"cross_entropy", "margin", "alternate"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(self, estimator=None, *, eps=0.1, norm="inf", steps=50, step_size="auto", restarts=1, random_init=True,
-                 bounds=None, batch_size=512, random_state=None, verbose=0):
+                 loss="alternate", bounds=None, batch_size=512, random_state=None, verbose=0):
         self.estimator = estimator
         self.eps = eps
         self.norm = norm
@@ -372,6 +381,7 @@ class PGDAttack(_Attack):
         self.step_size = step_size
         self.restarts = restarts
         self.random_init = random_init
+        self.loss = loss
         self.bounds = bounds
         self.batch_size = batch_size
         self.random_state = random_state
@@ -385,24 +395,29 @@ class PGDAttack(_Attack):
         # Features that the bounds fix (lower == upper in fit) spend no part of an L2 budget.
         movable = self.lower_ < self.upper_
         mask = None if movable.all() else torch.as_tensor(movable[None].astype(np.float64))
+        losses = {"cross_entropy": [cross_entropy_loss], "margin": [margin_loss],
+                  "alternate": [cross_entropy_loss, margin_loss]}[self.loss]
         adv = np.empty_like(values)
         for batch in gen_batches(len(values), self.batch_size):
             rows = X.iloc[batch] if hasattr(X, "iloc") else values[batch]
-            adv[batch] = gradient_attack(
-                torch_forward(self.estimator, rows),
-                torch.as_tensor(values[batch]),
-                torch.as_tensor(labels[batch]),
-                eps=self.eps,
-                norm=self.norm,
-                steps=self.steps,
-                step_size=self.step_size,
-                restarts=self.restarts,
-                random_init=self.random_init,
-                lower=torch.as_tensor(lower[batch]),
-                upper=torch.as_tensor(upper[batch]),
-                mask=mask,
-                generator=generator,
-            ).numpy()
+            forward = torch_forward(self.estimator, rows)
+            x, y = torch.as_tensor(values[batch]), torch.as_tensor(labels[batch])
+            best, fooled = None, None
+            for restart in range(self.restarts):
+                candidate = gradient_attack(
+                    forward, x, y, eps=self.eps, norm=self.norm, steps=self.steps, step_size=self.step_size,
+                    restarts=1, random_init=self.random_init or restart > 0,
+                    lower=torch.as_tensor(lower[batch]), upper=torch.as_tensor(upper[batch]), mask=mask,
+                    loss=losses[restart % len(losses)], generator=generator,
+                )
+                with torch.no_grad():
+                    won = forward(candidate).argmax(1) != y
+                if best is None:  # a row no run fools keeps the first run's point, of highest cross-entropy
+                    best, fooled = candidate, won
+                else:  # else the first run that fools it
+                    take = won & ~fooled
+                    best[take], fooled = candidate[take], fooled | won
+            adv[batch] = best.numpy()
             if self.verbose:
                 done = batch.stop
                 fooled = (self.estimator.predict(_rows_like(X, adv[:done], slice(0, done), self.perturbed_columns_))

@@ -294,3 +294,13 @@ def test_verbose_reports_progress(small, capsys):
     assert "SquareAttack: 3/21 queries" in out
     PGDAttack(model, eps=0.3, steps=3).fit(X).generate(X, y)
     assert capsys.readouterr().out == ""
+
+
+def test_alternating_losses_over_restarts_find_more_on_a_linear_model(digits, logreg):
+    # The cross-entropy's maximum need not be misclassified; the margin aims at one wrong class.
+    X_train, X_test, _, y_test = digits
+    found = {}
+    for loss in ("cross_entropy", "alternate"):
+        attack = PGDAttack(logreg, eps=0.1, steps=20, restarts=2, loss=loss, bounds=(0, 1), random_state=0)
+        found[loss] = (logreg.predict(attack.fit(X_train).generate(X_test, y_test)) != y_test).sum()
+    assert found["alternate"] > found["cross_entropy"]
