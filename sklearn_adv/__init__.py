@@ -5,6 +5,7 @@ from sklearn_adv.cluster import TICKMeans
 from sklearn_adv.domain import DomainAdversarialClassifier
 from sklearn_adv.fairness import FairClassifier
 from sklearn_adv.privacy import MembershipAuditor
+from sklearn_adv.robustness import PGDAttack, RobustnessDisplay, SquareAttack, make_robust_scorer, robust_accuracy_score
 from sklearn_adv.semi_supervised import SemiSupervisedGANClassifier
 from sklearn_adv.supervised import NeuralClassifier
 
@@ -19,4 +20,9 @@ __all__ = [
     "FairClassifier",
     "NeuralClassifier",
     "SemiSupervisedGANClassifier",
+    "PGDAttack",
+    "SquareAttack",
+    "robust_accuracy_score",
+    "make_robust_scorer",
+    "RobustnessDisplay",
 ]

@@ -1,5 +1,8 @@
 """Registry of named components: networks, transformations, attacks, GAN losses.
 
+Kinds: ``network``, ``transformation``, ``attack`` (membership inference),
+``evasion_attack`` (adversarial examples) and ``gan_loss``.
+
 A hyperparameter that takes a component (``encoder="mlp"``,
 ``attack="rmia"``) accepts either a registered name or the object itself;
 :func:`resolve` turns either into the object.
@@ -30,7 +33,7 @@ True
 from importlib import import_module
 from importlib.metadata import entry_points
 
-KINDS = ("network", "transformation", "attack", "gan_loss")
+KINDS = ("network", "transformation", "attack", "evasion_attack", "gan_loss")
 ENTRY_POINT_GROUP = "sklearn_adv.plugins"
 
 # Modules whose import registers the built-in components.
@@ -39,6 +42,7 @@ _BUILTIN_MODULES = (
     "sklearn_adv.nn.gan",
     "sklearn_adv.cluster.transformations",
     "sklearn_adv.privacy.attacks",
+    "sklearn_adv.robustness.attacks",
     "sklearn_adv.augmentation.gan_losses",
 )
 

@@ -102,7 +102,7 @@ def _outputs(estimator, X, y):
     if hasattr(estimator, "fit_resample"):
         X_res, y_res = clone(estimator).fit_resample(X, y)
         outputs["fit_resample X"], outputs["fit_resample y"] = np.asarray(X_res), np.asarray(y_res)
-    for method in ("predict_proba", "decision_function", "predict", "transform", "score_samples"):
+    for method in ("predict_proba", "decision_function", "predict", "transform", "score_samples", "generate"):
         if hasattr(estimator, method):
             try:
                 outputs[method] = np.asarray(getattr(estimator, method)(X))
