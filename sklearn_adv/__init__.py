@@ -5,6 +5,7 @@ from sklearn_adv.cluster import TICKMeans
 from sklearn_adv.domain import DomainAdversarialClassifier
 from sklearn_adv.fairness import FairClassifier
 from sklearn_adv.privacy import MembershipAuditor
+from sklearn_adv.robustness import AdversarialTrainingClassifier
 from sklearn_adv.supervised import NeuralClassifier
 
 __version__ = "0.1.0.dev0"
@@ -17,4 +18,5 @@ __all__ = [
     "MembershipAuditor",
     "FairClassifier",
     "NeuralClassifier",
+    "AdversarialTrainingClassifier",
 ]
