@@ -137,6 +137,10 @@ EXPECTED_FAILED_CHECKS = {
         ),
     },
     "AdversarialTrainingClassifier": {
+        "check_classifiers_classes": (
+            "y == -1 marks unlabelled rows (scikit-learn's semi-supervised convention, learnt from by method='vat'), "
+            "so -1 cannot be a class"
+        ),
         "check_do_not_raise_errors_in_init_or_set_params": (
             "the check passes the **role_params catch-all by its name; only role-prefixed keys (encoder__...) are accepted"
         ),

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, train_test_split
 from torch import nn
 
 from sklearn_adv import AdversarialTrainingClassifier, NeuralClassifier
@@ -259,3 +259,18 @@ def test_zero_weight_on_every_labelled_row_is_refused():
     weight = (partly == -1).astype(float)  # only the unlabelled rows weigh
     with pytest.raises(ValueError, match="sample_weight is 0 on every labelled row"):
         AdversarialTrainingClassifier(method="vat", **TINY).fit(X, partly, sample_weight=weight)
+
+
+def test_history_records_the_accuracy_on_attacked_training_rows_per_epoch():
+    X, y = _blobs()
+    clf = AdversarialTrainingClassifier(**TINY).fit(X, y)
+    assert len(clf.history_[:, "adversarial_accuracy"]) == TINY["max_epochs"]
+    assert all(0.0 <= value <= 1.0 for value in clf.history_[:, "adversarial_accuracy"])
+
+
+def test_grid_search_chooses_eps_and_method_by_cross_validation():
+    X, y = _blobs()
+    search = GridSearchCV(AdversarialTrainingClassifier(**TINY), {"eps": [0.0, 0.2], "method": ["trades", "fgsm"]}, cv=2)
+    search.fit(X, y)
+    assert set(search.cv_results_["param_eps"]) == {0.0, 0.2}
+    assert search.best_estimator_.net_.eps == search.best_params_["eps"]
