@@ -160,12 +160,15 @@ def test_the_attack_reads_batch_statistics_but_leaves_running_statistics_and_dro
 
 def test_the_attack_draws_its_random_starts_from_the_fits_generator():
     x, target = torch.rand(16, 6), torch.arange(16) % 3
-    first = _net("fgsm").adversarial_examples(x, target, None, 0.2)
-    again = _net("fgsm").adversarial_examples(x, target, None, 0.2)
-    torch.testing.assert_close(first, again)
+    net = _net("fgsm")
+    first = net.adversarial_examples(x, target, None, 0.2)
+    net.set_generator(torch.Generator().manual_seed(0))
     state = torch.get_rng_state()
-    _net("fgsm").adversarial_examples(x, target, None, 0.2)
+    again = net.adversarial_examples(x, target, None, 0.2)
     assert torch.equal(torch.get_rng_state(), state)  # torch's global generator untouched
+    torch.testing.assert_close(first, again)
+    net.set_generator(torch.Generator().manual_seed(1))
+    assert not torch.allclose(net.adversarial_examples(x, target, None, 0.2), first)
 
 
 def test_eps_ramps_up_linearly_over_the_warmup_then_stays():
