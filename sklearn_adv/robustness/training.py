@@ -171,7 +171,10 @@ class AdversarialTrainingClassifier(NetworkClassifierMixin, NetworkEstimator):
 
     Inputs reach the network as given (DataFrames with categorical columns
     are encoded, numeric columns standardised): ``eps`` is read in the
-    network's input units, so scale rows before choosing it.
+    network's input units, so scale rows before choosing it. The one-hot
+    columns of an encoded DataFrame are perturbed in training like the
+    numbers, a relaxation of the threat model (an attacker can only switch
+    a category).
 
     References
     ----------
