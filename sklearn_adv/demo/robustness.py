@@ -20,7 +20,7 @@ from sklearn_adv import AdversarialTrainingClassifier
 from sklearn_adv.nn.perturbations import gradient_attack
 
 EPS = 0.1
-EPOCHS = 15
+EPOCHS = 10
 BASELINE_NAME = "same network, normal training (eps=0)"
 
 
