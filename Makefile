@@ -38,7 +38,10 @@ test: lint
 test-all: lint
 	$(PY) -m pytest -n 2 -q -m ""
 
+# torchattacks declares torchvision, whose wheel would replace a CPU torch by a
+# CUDA build; it runs on torch alone, so it goes in without its dependencies.
 bench: $(VENV)/.installed-bench
+	$(PY) -c "import torchattacks" 2>/dev/null || $(PY) -m pip install --quiet --no-deps "torchattacks>=3.5"
 	for script in benchmarks/bench_*.py; do \
 		$(PY) $$script || exit 1; \
 	done

@@ -55,6 +55,7 @@ exclude_patterns = [
     "Thumbs.db",
     ".DS_Store",
     "**.ipynb_checkpoints",
+    "user_guide/_*.rst",  # sections included into a page
 ]
 root_doc = "index"
 default_role = "literal"

@@ -5,7 +5,14 @@ from sklearn_adv.cluster import TICKMeans
 from sklearn_adv.domain import DomainAdversarialClassifier
 from sklearn_adv.fairness import FairClassifier
 from sklearn_adv.privacy import MembershipAuditor
-from sklearn_adv.robustness import PGDAttack, RobustnessDisplay, SquareAttack, make_robust_scorer, robust_accuracy_score
+from sklearn_adv.robustness import (
+    AdversarialTrainingClassifier,
+    PGDAttack,
+    RobustnessDisplay,
+    SquareAttack,
+    make_robust_scorer,
+    robust_accuracy_score,
+)
 from sklearn_adv.semi_supervised import SemiSupervisedGANClassifier
 from sklearn_adv.supervised import NeuralClassifier
 
@@ -25,4 +32,5 @@ __all__ = [
     "robust_accuracy_score",
     "make_robust_scorer",
     "RobustnessDisplay",
+    "AdversarialTrainingClassifier",
 ]

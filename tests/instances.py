@@ -27,6 +27,7 @@ QUICK_PARAMS = {
         "random_state": 0,
     },
     "NeuralClassifier": {"max_epochs": 3, "batch_size": 16, "random_state": 0},
+    "AdversarialTrainingClassifier": {"max_epochs": 3, "batch_size": 16, "random_state": 0},
     "TICKMeans": {"n_clusters": 3, "n_init": 1, "n_swaps": 1, "max_iter": 20, "random_state": 0},
     "FairClassifier": {
         "sensitive": 0,  # column 0 of the checks' arrays is the protected attribute
@@ -190,6 +191,18 @@ EXPECTED_FAILED_CHECKS = {
         ),
         "check_classifiers_classes": (
             "y == -1 marks unlabelled rows (scikit-learn's semi-supervised convention), so -1 cannot be a class"
+        ),
+        "check_sample_weight_equivalence_on_dense_data": (
+            "trained by minibatch SGD: a row of weight 2 is one row in one batch, not two rows that may fall in two batches"
+        ),
+    },
+    "AdversarialTrainingClassifier": {
+        "check_classifiers_classes": (
+            "y == -1 marks unlabelled rows (scikit-learn's semi-supervised convention, learnt from by method='vat'), "
+            "so -1 cannot be a class"
+        ),
+        "check_do_not_raise_errors_in_init_or_set_params": (
+            "the check passes the **role_params catch-all by its name; only role-prefixed keys (encoder__...) are accepted"
         ),
         "check_sample_weight_equivalence_on_dense_data": (
             "trained by minibatch SGD: a row of weight 2 is one row in one batch, not two rows that may fall in two batches"

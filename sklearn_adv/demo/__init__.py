@@ -6,4 +6,4 @@ with keys ``estimator``, ``task``, ``metric``, ``ours``, ``baseline``,
 ``baseline_name``). The tour prints them as one table.
 """
 
-SECTIONS = ("mixup", "gan", "dann", "few_labels", "membership", "tickmeans", "fairness")
+SECTIONS = ("mixup", "gan", "dann", "few_labels", "membership", "tickmeans", "fairness", "robustness")

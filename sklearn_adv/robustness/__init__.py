@@ -1,4 +1,4 @@
-"""Adversarial robustness: attacks that craft adversarial examples, and robust accuracy as a scorer.
+"""Adversarial robustness: attacks that craft adversarial examples, robust accuracy as a scorer, adversarial training.
 
 The attacks are registered in :mod:`sklearn_adv.plugins` under the kind
 ``"evasion_attack"``. :func:`torch_forward` gives the gradient attacks
@@ -10,6 +10,7 @@ from sklearn_adv.robustness._gradients import NotDifferentiableError, torch_forw
 from sklearn_adv.robustness.attacks import PGDAttack, SquareAttack, fgsm
 from sklearn_adv.robustness.plotting import RobustnessDisplay
 from sklearn_adv.robustness.scoring import make_robust_scorer, robust_accuracy_score
+from sklearn_adv.robustness.training import AdversarialTrainingClassifier
 
 __all__ = [
     "PGDAttack",
@@ -18,6 +19,7 @@ __all__ = [
     "robust_accuracy_score",
     "make_robust_scorer",
     "RobustnessDisplay",
+    "AdversarialTrainingClassifier",
     "torch_forward",
     "NotDifferentiableError",
 ]
