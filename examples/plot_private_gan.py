@@ -1,7 +1,7 @@
 """
-=============================================
+===============================================
 Private synthetic rows: epsilon 1, and its cost
-=============================================
+===============================================
 
 Given a privacy budget ``epsilon``, :class:`~sklearn_adv.GANAugmenter`
 trains with differential privacy: its discriminator by DP-SGD (each row's
