@@ -135,6 +135,7 @@ def test_private_fit_on_digit_images():
         ({"spectral_norm": True}, "spectral_norm"),
         ({"loss": "wgan_gp"}, "loss='wgan_gp'"),
         ({"discriminator_steps": 2}, "discriminator_steps"),
+        ({"discriminator_mixup": 0.2}, "discriminator_mixup must be 0"),
         ({"discriminator__batch_norm": True}, "discriminator: .*mixes the rows"),
         ({"epsilon": 0.01}, "too small for 400 rows"),
         ({"epsilon": 1.0, "privacy_split": 0.999999}, "too small"),  # the rest of the budget buys too little
@@ -145,6 +146,15 @@ def test_refusals_before_training(params, message):
     X, y = _table()
     with pytest.raises(ValueError, match=message):
         _private_gan(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("epsilon", "n_rows", "epochs"),
+    [(None, 500, 2000), (None, 30_000, 34), (1.0, 500, 10), (1.0, 30_000, 10)],
+)
+def test_auto_epochs_are_the_step_budget_unless_private(epsilon, n_rows, epochs):
+    # Not private: the base's budget of about 2,000 steps of 500 rows; private: 10 epochs of large noisy steps.
+    assert GANAugmenter(epsilon=epsilon)._epochs_for(n_rows) == epochs
 
 
 def test_undeclared_levels_are_refused():
