@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 export OMP_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 
+PEERS_VENV := .venv-dp-peers
+
 .PHONY: demo lint test test-all bench docs clean
 
 $(PY):
@@ -40,7 +42,14 @@ test-all: lint
 
 # torchattacks declares torchvision, whose wheel would replace a CPU torch by a
 # CUDA build; it runs on torch alone, so it goes in without its dependencies.
-bench: $(VENV)/.installed-bench
+# smartnoise-synth (bench_private.py's peers) pins opacus 0.14, which our test
+# extra's opacus 1.x excludes: it gets an environment of its own, torch pinned.
+$(PEERS_VENV)/.installed: benchmarks/requirements-dp-peers.txt
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet "$(TORCH_SPEC)" -r benchmarks/requirements-dp-peers.txt
+	touch $@
+
+bench: $(VENV)/.installed-bench $(PEERS_VENV)/.installed
 	$(PY) -c "import torchattacks" 2>/dev/null || $(PY) -m pip install --quiet --no-deps "torchattacks>=3.5"
 	for script in benchmarks/bench_*.py; do \
 		$(PY) $$script || exit 1; \
@@ -50,4 +59,4 @@ docs: $(VENV)/.installed-docs
 	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated *.egg-info
+	rm -rf $(VENV) $(PEERS_VENV) docs/_build docs/auto_examples docs/generated *.egg-info
