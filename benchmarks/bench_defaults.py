@@ -595,12 +595,36 @@ def evaluate_fair(data, seed):
     E, E_test = encoder.transform(X), encoder.transform(X_test)
     lr = LogisticRegression(max_iter=1000).fit(E, y)
     expgrad = ExponentiatedGradient(LogisticRegression(max_iter=1000), DemographicParity()).fit(E, y, sensitive_features=s)
+    lr_scores = scores(lr.predict(E_test))
     return {
         "FairClassifier": scores(ours.predict(X_test)),
-        "LogisticRegression": scores(lr.predict(E_test)),
+        "LogisticRegression": lr_scores,
         "ExponentiatedGradient": scores(expgrad.predict(E_test, random_state=seed)),
+        "_reference": {"oracle_accuracy": threshold_oracle(lr.predict_proba(E_test)[:, 1], y_test, s_test,
+                                                           lr_scores["dp_gap"] / 2)},
         "_fit_s": seconds,
     }
+
+
+def threshold_oracle(scores, y, groups, max_gap, n_quantiles=101):
+    """The best accuracy of per-group thresholds on ``scores`` whose parity gap is at most ``max_gap``.
+
+    It reads the attribute and picks the thresholds on the rows it is scored on: no deployable model that
+    does not read the attribute does better from these scores, so it tells whether a goal is reachable.
+    Two groups (the larger two when there are more).
+    """
+    y, groups = np.asarray(y), np.asarray(groups)
+    names, counts = np.unique(groups, return_counts=True)
+    a, b = names[np.argsort(counts)[::-1][:2]]
+    best = 0.0
+    for threshold_a in np.quantile(scores[groups == a], np.linspace(0, 1, n_quantiles)):
+        predicted_a = scores[groups == a] >= threshold_a
+        right_a = np.sum(predicted_a == y[groups == a])
+        for threshold_b in np.quantile(scores[groups == b], np.linspace(0, 1, n_quantiles)):
+            predicted_b = scores[groups == b] >= threshold_b
+            if abs(predicted_a.mean() - predicted_b.mean()) <= max_gap:
+                best = max(best, (right_a + np.sum(predicted_b == y[groups == b])) / len(y))
+    return float(best)
 
 
 def fair_goals(family, results):
@@ -611,10 +635,12 @@ def fair_goals(family, results):
         r = results[case.name]
         dp, acc = np.mean(r["FairClassifier"]["dp_gap"]), np.mean(r["FairClassifier"]["accuracy"])
         lr_dp, lr_acc = np.mean(r["LogisticRegression"]["dp_gap"]), np.mean(r["LogisticRegression"]["accuracy"])
+        oracle = np.mean(r["_reference"]["oracle_accuracy"])
         goals.append(
             (
                 dp <= lr_dp / 2 and acc >= lr_acc - 0.03,
-                f"{case.name}: DP gap {dp:.3f} <= LR's {lr_dp:.3f} / 2 and accuracy {acc:.3f} >= LR's {lr_acc:.3f} - 0.03",
+                f"{case.name}: DP gap {dp:.3f} <= LR's {lr_dp:.3f} / 2 and accuracy {acc:.3f} >= LR's {lr_acc:.3f} - 0.03"
+                f" (per-group thresholds on LR's scores, tuned on the test rows: {oracle:.3f} at half the gap)",
             )
         )
     return goals
