@@ -465,8 +465,9 @@ class DomainAdversarialClassifier(NetworkClassifierMixin, NetworkEstimator):
                 warnings.warn(
                     f"The classes seem not as frequent among the target rows as among the source rows (estimated "
                     f"class shift {self.class_shift_:.2f}, over {self._label_shift_threshold}; see class_weights_). "
-                    "DANN aligns the domains as wholes, which moves target rows of one class onto another under "
-                    "label shift: compare with adversary_weight=0 and label_shift='reweight'. Set "
+                    "Under label shift DANN, aligning the domains as wholes, moves target rows of one class onto "
+                    "another; a covariate shift may also bias the estimate. Compare with adversary_weight=0 and "
+                    "label_shift='reweight'. Set "
                     "label_shift='ignore' to skip this check.",
                     UserWarning,
                     stacklevel=2,
