@@ -7,7 +7,7 @@ the target's class proportions used under label shift.
 """
 
 from sklearn_adv.domain.dann import DomainAdversarialClassifier
-from sklearn_adv.domain.label_shift import estimate_class_weights
+from sklearn_adv.domain.label_shift import class_shift, estimate_class_weights
 from sklearn_adv.domain.plotting import plot_domain_features
 from sklearn_adv.domain.scorers import (
     domain_classifier_accuracy,
@@ -24,6 +24,7 @@ __all__ = [
     "domain_classifier_accuracy",
     "domain_classifier_accuracy_scorer",
     "estimate_class_weights",
+    "class_shift",
     "importance_weighted_accuracy",
     "importance_weighted_accuracy_scorer",
     "labelled_accuracy_scorer",

@@ -27,7 +27,7 @@ from skorch.callbacks import Callback
 
 from sklearn_adv.nn.sampling import RowsDataset
 
-__all__ = ["estimate_class_weights", "LabelShiftWeights"]
+__all__ = ["estimate_class_weights", "class_shift", "LabelShiftWeights"]
 
 # Weight of the equation sum_y p_source(y) w[y] = 1 against the moment
 # equations, relative to the largest entry of the confusion matrix.
@@ -93,6 +93,25 @@ def estimate_class_weights(source_proba, source_labels, target_proba, source_wei
     weights = np.zeros(n_classes)
     weights[present] = solution / total if total > 0 else 1.0
     return weights
+
+
+def class_shift(weights, source_counts):
+    """The total-variation distance between the source's class proportions and the target's, ``p_source * weights``.
+
+    Half the sum of ``|p_target(y) - p_source(y)|``: 0 when the classes are
+    as frequent in both domains, 1 when no class of the source occurs in the
+    target. ``source_counts`` may be counts or proportions (sums of row
+    weights per class).
+
+    Examples
+    --------
+    >>> from sklearn_adv.domain.label_shift import class_shift
+    >>> round(class_shift([1.7, 0.3], [0.5, 0.5]), 3)  # target 85% / 15%, source 50% / 50%
+    0.35
+    """
+    prior = np.asarray(source_counts, dtype=np.float64)
+    prior = prior / prior.sum()
+    return float(0.5 * np.abs(prior * np.asarray(weights, dtype=np.float64) - prior).sum())
 
 
 def _row_weights(weight, n_rows):

@@ -641,6 +641,7 @@ def test_adaptation_moves_target_features_towards_the_source_on_a_small_shift():
     # finds the domains harder to tell apart than after source-only training.
     X, y, _, _ = _rotated_moons(40, 0, n=100)
     params = dict(encoder__hidden_units=(16,), domain_head__hidden_units=(16,), lr=1e-2, max_epochs=40, random_state=0)
+    params.update(optimizer="adam", batch_size=64)  # the setting this check was sized for
     adapted = DomainAdversarialClassifier(**params).fit(X, y)
     source_only = DomainAdversarialClassifier(adversary_weight=0.0, **params).fit(X, y)
     gap = domain_classifier_accuracy(source_only, X, y) - domain_classifier_accuracy(adapted, X, y)
