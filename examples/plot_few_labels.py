@@ -39,9 +39,9 @@ print(f"{len(labelled)} labelled rows, {np.sum(y_partial == -1)} unlabelled")
 # %%
 # The semi-supervised GAN against the labelled rows alone
 # -------------------------------------------------------
-# A short budget of 40 epochs keeps the example fast; the default of 150
-# epochs does better (see the User Guide). The labelled-only model is the
-# same network as the discriminator, trained on the 50 labelled images.
+# A budget of 40 epochs (about 520 steps) keeps the example fast; the
+# default runs about 700 (see the User Guide). The labelled-only model is the
+# estimator's first discriminator network, trained on the 50 labelled images.
 ssgan = SemiSupervisedGANClassifier(max_epochs=40, random_state=0).fit(X_train, y_partial)
 alone = NeuralClassifier(
     encoder="mlp", encoder__hidden_units=(500, 250, 250), encoder__weight_norm=True, encoder__input_noise=0.3,

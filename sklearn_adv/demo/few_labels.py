@@ -25,7 +25,7 @@ def run(out_dir):
     y_partial = np.full(len(y_train), -1)
     y_partial[labelled] = y_train[labelled]
 
-    ssgan = SemiSupervisedGANClassifier(max_epochs=60, random_state=0).fit(X_train, y_partial)
+    ssgan = SemiSupervisedGANClassifier(random_state=0).fit(X_train, y_partial)
     network = dict(encoder="mlp", encoder__hidden_units=(500, 250, 250), encoder__weight_norm=True,
                    encoder__input_noise=0.3, encoder__noise=0.3)
     alone = NeuralClassifier(random_state=0, **network).fit(X_train[labelled], y_train[labelled])

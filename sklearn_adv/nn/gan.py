@@ -54,6 +54,7 @@ from sklearn_adv.nn.gan_networks import (
     apply_spectral_norm,
 )
 from sklearn_adv.nn.net import BaseNet, weighted_mean
+from sklearn_adv.nn.perturbations import ascent_direction
 
 __all__ = [
     "BoundedOutput",
@@ -719,16 +720,43 @@ class SemiSupervisedGANNet(GANNet):
         Of the labelled rows' class targets, in their cross-entropy.
     unsupervised_weight : float, default=1.0
     entropy_weight : float, default=0.0
+    vat_weight : float, default=0.0
+        Weight of virtual adversarial training (Miyato et al. 2018) on the
+        batch of all rows: the KL divergence between the class probabilities
+        of a row and of the row moved by ``vat_eps`` (Euclidean norm) in the
+        direction that changes them most, found by one power iteration from
+        a random direction of length ``vat_xi``. 0 switches it off.
+    vat_eps : float, default=0.5
+    vat_xi : float, default=1.0
+        The finite-difference step of the power iteration; the paper's 1e-6
+        vanishes in float32.
+    balance_weight : float, default=0.0
+        Weight of the KL divergence from the labelled rows' class
+        frequencies (weighted) to the mean class probabilities of the batch
+        of all rows: the class balance term of CatGAN (Springenberg 2016),
+        which keeps a class from taking over the rows of its neighbour.
+    classifier_average : float in [0, 1), default=0.0
+        Decay of an exponential moving average of the discriminator's
+        weights, which replaces them at the end of the fit (the "mean
+        teacher" of Tarvainen & Valpola 2017, as an estimate for
+        prediction). At step ``t`` the decay is ``min(classifier_average,
+        (1 + t) / (10 + t))``, so short fits are not held at the initial
+        weights. 0 switches it off.
     **kwargs
         As :class:`GANNet`.
     """
 
     def __init__(self, module, adversary, *args, label_smoothing=0.0, unsupervised_weight=1.0, entropy_weight=0.0,
-                 **kwargs):
+                 vat_weight=0.0, vat_eps=0.5, vat_xi=1.0, balance_weight=0.0, classifier_average=0.0, **kwargs):
         super().__init__(module, adversary, *args, **kwargs)
         self.label_smoothing = label_smoothing
         self.unsupervised_weight = unsupervised_weight
         self.entropy_weight = entropy_weight
+        self.vat_weight = vat_weight
+        self.vat_eps = vat_eps
+        self.vat_xi = vat_xi
+        self.balance_weight = balance_weight
+        self.classifier_average = classifier_average
 
     @property
     def _default_callbacks(self):
@@ -749,10 +777,39 @@ class SemiSupervisedGANNet(GANNet):
             torch.as_tensor(np.asarray(X["label"])[rows]),
             None if weight is None else torch.as_tensor(np.asarray(weight)[rows]),
         )
+        labels = torch.as_tensor(np.asarray(X["label"])[rows])
+        frequencies = torch.bincount(labels, weights=self._labelled[2], minlength=self.adversary_.n_classes).float()
+        self._class_prior = (frequencies / frequencies.sum()).to(self.device)
+        # The moving average of the discriminator's weights, in a plain list (not a registered module).
+        self._classifier_average = None
+        if self.classifier_average:
+            params = [p.detach().clone() for p in self.adversary_.parameters()]
+            self._classifier_average = (params, torch.zeros((), dtype=torch.long))
+
+    def _update_classifier_average(self):
+        averaged, steps = self._classifier_average
+        decay = min(float(self.classifier_average), (1.0 + float(steps)) / (10.0 + float(steps)))
+        get_ema_multi_avg_fn(decay)(averaged, [p.detach() for p in self.adversary_.parameters()], steps)
+        steps += 1
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         self._labelled = None
+        average = self.__dict__.pop("_classifier_average", None)
+        if average is not None:
+            with torch.no_grad():
+                for param, averaged in zip(self.adversary_.parameters(), average[0]):
+                    param.copy_(averaged)
         super().on_train_end(net, X=X, y=y, **kwargs)
+
+    def _vat_loss(self, real, logits):
+        """Virtual adversarial loss of the rows ``real`` whose class logits are ``logits`` (Miyato et al. 2018)."""
+        target = F.softmax(logits.detach(), dim=1)
+        start = torch.randn(real.shape, device=real.device, dtype=real.dtype, generator=self.device_generator_)
+        probe = (self.vat_xi * ascent_direction(start, "2")).requires_grad_(True)
+        divergence = F.kl_div(F.log_softmax(self.adversary_(real + probe)[1], dim=1), target, reduction="batchmean")
+        (grad,) = torch.autograd.grad(divergence, probe)
+        moved = real + self.vat_eps * ascent_direction(grad, "2")
+        return F.kl_div(F.log_softmax(self.adversary_(moved)[1], dim=1), target, reduction="batchmean")
 
     def infer(self, x, **fit_params):
         """The discriminator's ``(class logits, features)`` of ``x``: what the classifier predicts with."""
@@ -791,10 +848,18 @@ class SemiSupervisedGANNet(GANNet):
         if self.entropy_weight:
             log_p = F.log_softmax(real_logits, dim=1)
             d_loss = d_loss + self.entropy_weight * -(log_p.exp() * log_p).sum(dim=1).mean()
+        if self.balance_weight:
+            mean_p = F.softmax(real_logits, dim=1).mean(dim=0)
+            log_ratio = mean_p.clamp_min(1e-8).log() - self._class_prior.clamp_min(1e-8).log()
+            d_loss = d_loss + self.balance_weight * (mean_p * log_ratio).sum()
+        if self.vat_weight:
+            d_loss = d_loss + self.vat_weight * self._vat_loss(real, real_logits)
         if self.discriminator_mixup:
             d_loss = d_loss + self._mixup_loss(real, fake_d, None)
         d_loss.backward()
         self.adversary_optimizer_.step()
+        if self._classifier_average is not None:
+            self._update_classifier_average()
 
         # Feature matching: the generated batch's mean features towards the real batch's.
         self.optimizer_.zero_grad()

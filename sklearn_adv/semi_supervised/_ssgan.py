@@ -37,6 +37,16 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
     Gaussian noise on its input and hidden layers and weight normalisation,
     as in the paper, and its learning rate decays over the fit.
 
+    With few labels, three terms that later work added keep the classes
+    in place: virtual adversarial training (Miyato et al. 2018), a
+    consistency term that asks the class probabilities of every row to
+    resist the small move that changes them most; entropy minimisation;
+    and the class balance term of CatGAN (Springenberg 2016), which holds
+    the mean predicted class shares near the labelled rows' frequencies.
+    The fitted classifier is an exponential moving average of the
+    discriminator's weights over the steps. A fit takes about 700 steps,
+    whatever the number of rows (``max_epochs="auto"``).
+
     ``fit(X, y)`` follows scikit-learn's semi-supervised convention:
     unlabelled rows have ``y == -1``. ``predict``, ``predict_proba`` and
     ``score`` use the K real classes; ``transform`` gives the
@@ -49,16 +59,16 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
     discriminator : None, str, torch.nn.Module class or instance, default=None
         The discriminator's body, mapping an input to features; a linear
         class layer (weight-normalised) is put on top. ``None``: an
-        :class:`~sklearn_adv.nn.MLP` with hidden units (500, 250, 250),
-        weight normalisation, Gaussian noise of standard deviation 0.3 on
-        the input and 0.5 after each hidden layer, for rows and for images
+        :class:`~sklearn_adv.nn.MLP` with hidden units (256, 128),
+        weight normalisation, Gaussian noise of standard deviation 0.15 on
+        the input and after each hidden layer, for rows and for images
         alike (images are flattened; on small images it learns faster than a
         conv net). Set its parameters as ``discriminator__hidden_units=(256,)``,
         ``discriminator__noise=0.3``, or give ``"convnet"``.
     generator : None, str, torch.nn.Module class or instance, default=None
         Maps noise of ``noise_dim`` to a row (or a flattened image); its
         output goes through a sigmoid scaled to each feature's range in fit.
-        ``None``: an MLP with hidden units (500, 500), batch norm and
+        ``None``: an MLP with hidden units (128, 128), batch norm and
         softplus activations.
     label_smoothing : float in [0, 1), default=0.0
         Smoothing of the labelled rows' class targets (Szegedy et al. 2016),
@@ -66,17 +76,45 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
     unsupervised_weight : float, default=1.0
         Weight of the GAN loss of the discriminator; 0 trains the
         discriminator on the labelled rows alone.
-    entropy_weight : float, default=0.0
+    entropy_weight : float, default=1.0
         Weight of the entropy of the class probabilities on the rows of
         each batch (entropy minimisation, Grandvalet & Bengio 2005), which
         pushes the boundaries further away from the rows.
+    vat_weight : float, default=1.0
+        Weight of virtual adversarial training (Miyato et al. 2018) on the
+        rows of each batch, labelled or not: the class probabilities of a
+        row should not change when it moves by ``vat_eps`` (Euclidean norm)
+        in the direction that changes them most. A consistency term that the
+        GAN loss alone lacks: with few labels it is what keeps the classes
+        of nearby rows together. 0 switches it off.
+    vat_eps : float, default=0.5
+        Length of the virtual adversarial move, in the units of the
+        network's input (rows as given, or encoded for a DataFrame).
+    vat_xi : float, default=1.0
+        Length of the probe of the power iteration that finds the direction
+        (a finite difference): about 1, as the paper's 1e-6 vanishes in
+        float32 arithmetic.
+    balance_weight : float, default=5.0
+        Weight of the class balance term (CatGAN, Springenberg 2016): the
+        KL divergence from the labelled rows' class frequencies to the mean
+        class probabilities on the rows of each batch. With few labels a
+        class otherwise takes over part of its neighbour's rows; this holds
+        the predicted shares near the labelled ones (it assumes the
+        labelled rows' class frequencies are the data's). 0 switches it off.
+    classifier_average : float in [0, 1), default=0.99
+        Decay of an exponential moving average of the discriminator's
+        weights over the steps (as the "mean teacher" of Tarvainen &
+        Valpola 2017); the average is the fitted classifier. 0 keeps the
+        last step's weights.
     noise_dim : int, default=100
         Size of the generator's noise input.
-    max_epochs : int, default=150
+    max_epochs : int or "auto", default="auto"
         Passes over all rows (``ceil(n_samples / batch_size)`` steps each;
-        every step also draws ``batch_size`` labelled rows).
+        every step also draws ``batch_size`` labelled rows). ``"auto"``:
+        enough passes for about 700 steps (at least 5 and at most 2000
+        passes).
     batch_size : int, default=100
-    lr : float, default=3e-3
+    lr : float, default=1e-2
         Initial learning rate of both players; it decays as
         ``lr / (1 + 10 p) ** 0.75`` over the fit's progress ``p``
         (:class:`~sklearn_adv.nn.AnnealLR`).
@@ -150,6 +188,11 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
     Salimans & Kingma (2016). Weight Normalization. NeurIPS.
     Grandvalet & Bengio (2005). Semi-supervised Learning by Entropy
     Minimization. NeurIPS.
+    Miyato, Maeda, Koyama & Ishii (2018). Virtual Adversarial Training: A
+    Regularization Method for Supervised and Semi-Supervised Learning. IEEE TPAMI.
+    Springenberg (2016). Unsupervised and Semi-supervised Learning with
+    Categorical Generative Adversarial Networks. ICLR.
+    Tarvainen & Valpola (2017). Mean teachers are better role models. NeurIPS.
 
     Examples
     --------
@@ -167,9 +210,13 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
     """
 
     _roles = {
-        "discriminator": {"mlp": {"hidden_units": (500, 250, 250), "input_noise": 0.3, "noise": 0.3, "weight_norm": True}},
-        "generator": {"mlp": {"hidden_units": (500, 500), "batch_norm": True, "activation": "softplus"}},
+        "discriminator": {"mlp": {"hidden_units": (256, 128), "input_noise": 0.15, "noise": 0.15, "weight_norm": True}},
+        "generator": {"mlp": {"hidden_units": (128, 128), "batch_norm": True, "activation": "softplus"}},
     }
+
+    # max_epochs="auto": about this many steps, whatever the number of rows.
+    _auto_steps = 700
+    _auto_epochs = (5, 2000)
 
     _parameter_constraints = {
         **NetworkEstimator.shared_parameter_constraints,
@@ -178,6 +225,11 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
         "generator": ROLE_CONSTRAINT,
         "unsupervised_weight": [Interval(Real, 0, None, closed="left")],
         "entropy_weight": [Interval(Real, 0, None, closed="left")],
+        "vat_weight": [Interval(Real, 0, None, closed="left")],
+        "vat_eps": [Interval(Real, 0, None, closed="neither")],
+        "vat_xi": [Interval(Real, 0, None, closed="neither")],
+        "balance_weight": [Interval(Real, 0, None, closed="left")],
+        "classifier_average": [Interval(Real, 0, 1, closed="left")],
         "noise_dim": [Interval(Integral, 1, None, closed="left")],
         "image_shape": [tuple, list, None],
     }
@@ -190,10 +242,15 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
         label_smoothing=0.0,
         unsupervised_weight=1.0,
         entropy_weight=1.0,
+        vat_weight=1.0,
+        vat_eps=0.5,
+        vat_xi=1.0,
+        balance_weight=5.0,
+        classifier_average=0.99,
         noise_dim=100,
-        max_epochs=150,
+        max_epochs="auto",
         batch_size=100,
-        lr=3e-3,
+        lr=1e-2,
         optimizer="adam",
         callbacks=None,
         device="cpu",
@@ -207,6 +264,11 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
         self.label_smoothing = label_smoothing
         self.unsupervised_weight = unsupervised_weight
         self.entropy_weight = entropy_weight
+        self.vat_weight = vat_weight
+        self.vat_eps = vat_eps
+        self.vat_xi = vat_xi
+        self.balance_weight = balance_weight
+        self.classifier_average = classifier_average
         self.noise_dim = noise_dim
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -258,6 +320,11 @@ class SemiSupervisedGANClassifier(NetworkClassifierMixin, NetworkEstimator):
                 label_smoothing=self.label_smoothing,
                 unsupervised_weight=self.unsupervised_weight,
                 entropy_weight=self.entropy_weight,
+                vat_weight=self.vat_weight,
+                vat_eps=self.vat_eps,
+                vat_xi=self.vat_xi,
+                balance_weight=self.balance_weight,
+                classifier_average=self.classifier_average,
                 noise_dim=self.noise_dim,
                 iterator_train__weights=weights,
                 **self._net_params(device, callbacks=[("anneal_lr", AnnealLR())]),

@@ -3,9 +3,11 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_moons
 from sklearn.model_selection import train_test_split
+from skorch.callbacks import Callback
 
 from sklearn_adv import NeuralClassifier, SemiSupervisedGANClassifier
 from sklearn_adv.nn.gan import SemiSupervisedDiscriminator, SemiSupervisedGANNet
@@ -149,3 +151,94 @@ def test_unlabelled_digits_lift_accuracy_above_the_labelled_rows_alone():
     alone = NeuralClassifier(random_state=0).fit(X_train[labelled], y_train[labelled])
     # 50 labels: about 0.85 for the labelled rows alone, above 0.9 with the unlabelled ones.
     assert ssgan.score(X_test, y_test) > alone.score(X_test, y_test) + 0.03
+
+
+@pytest.mark.parametrize(
+    "param, value",
+    [("vat_weight", -1.0), ("vat_eps", 0.0), ("vat_xi", 0.0), ("balance_weight", -0.5), ("classifier_average", 1.0)],
+)
+def test_the_few_label_terms_are_validated_before_training(param, value):
+    X, _, y_partial = _moons()
+    with pytest.raises(ValueError, match=param):
+        SemiSupervisedGANClassifier(**{**TINY, param: value}).fit(X, y_partial)
+
+
+def test_auto_epochs_give_about_700_steps_whatever_the_number_of_rows():
+    clf = SemiSupervisedGANClassifier()
+    assert clf.max_epochs == "auto"
+    for n_rows, batch_size in [(1257, 100), (4000, 100), (60000, 100), (300, 50)]:
+        epochs = clf._epochs_for(n_rows, batch_size)
+        steps = epochs * -(-n_rows // batch_size)
+        assert epochs >= 5 and (steps <= 800 or epochs == 5)
+        assert steps >= 700 or epochs == 2000
+
+
+def _discriminator(n_features=2, n_classes=2, seed=0):
+    torch.manual_seed(seed)
+    body = torch.nn.Sequential(torch.nn.Linear(n_features, 32), torch.nn.Tanh())
+    return SemiSupervisedDiscriminator(body, 32, n_classes)
+
+
+def test_the_virtual_adversarial_move_changes_the_predictions_more_than_a_random_move():
+    # In 20 dimensions a random move of the same length mostly misses the direction that matters.
+    net = SemiSupervisedGANNet(torch.nn.Linear(2, 2), _discriminator, criterion=torch.nn.Module, vat_eps=0.3)
+    net.adversary_ = _discriminator(n_features=20, n_classes=3)
+    net.device_generator_ = torch.Generator().manual_seed(0)
+    real = torch.randn(200, 20, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        logits = net.adversary_(real)[1]
+    vat = net._vat_loss(real, logits)
+    step = torch.randn(real.shape, generator=torch.Generator().manual_seed(1))
+    moved = real + 0.3 * step / step.norm(dim=1, keepdim=True)
+    with torch.no_grad():
+        random = torch.nn.functional.kl_div(
+            torch.log_softmax(net.adversary_(moved)[1], dim=1), torch.softmax(logits, dim=1), reduction="batchmean"
+        )
+    assert vat.requires_grad and vat.item() > 3 * random.item() > 0
+
+
+def test_vat_weight_zero_leaves_the_model_as_without_the_term():
+    X, _, y_partial = _moons()
+    base = {**TINY, "balance_weight": 0.0, "classifier_average": 0.0}
+    off = SemiSupervisedGANClassifier(vat_weight=0.0, **base).fit(X, y_partial)
+    on = SemiSupervisedGANClassifier(vat_weight=1.0, **base).fit(X, y_partial)
+    assert not np.allclose(off.predict_proba(X), on.predict_proba(X))
+    assert not np.allclose(off.history_[:, "discriminator_loss"], on.history_[:, "discriminator_loss"])
+
+
+class _Snapshots(Callback):
+    """The discriminator's parameters before training and after every step."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.steps = [[p.detach().clone() for p in net.adversary_.parameters()]]
+
+    def on_batch_end(self, net, **kwargs):
+        self.steps.append([p.detach().clone() for p in net.adversary_.parameters()])
+
+
+def test_the_fitted_discriminator_is_the_moving_average_of_its_steps():
+    X, _, y_partial = _moons()
+    snapshots = _Snapshots()
+    clf = SemiSupervisedGANClassifier(classifier_average=0.9, callbacks=[snapshots], **TINY).fit(X, y_partial)
+    average = [p.clone() for p in snapshots.steps[0]]
+    for t, params in enumerate(snapshots.steps[1:]):
+        decay = min(0.9, (1.0 + t) / (10.0 + t))
+        average = [decay * a + (1 - decay) * p for a, p in zip(average, params)]
+    fitted = list(clf.discriminator_.parameters())
+    for expected, got in zip(average, fitted):
+        torch.testing.assert_close(got.detach(), expected, rtol=1e-5, atol=1e-6)
+    assert any(not torch.allclose(got.detach(), last) for got, last in zip(fitted, snapshots.steps[-1]))
+
+
+def test_the_balance_term_pulls_the_predicted_class_shares_towards_the_labelled_frequencies():
+    # Two labelled rows of each moon; a short fit without the term leaves the shares of the unlabelled rows skewed.
+    X, y = make_moons(400, noise=0.1, random_state=1)
+    y_partial = np.full(400, -1)
+    for c in (0, 1):
+        y_partial[np.flatnonzero(y == c)[:2]] = c
+    base = {**TINY, "max_epochs": 10, "vat_weight": 0.0, "entropy_weight": 0.0, "classifier_average": 0.0}
+    shares = []
+    for weight in (0.0, 20.0):
+        clf = SemiSupervisedGANClassifier(balance_weight=weight, **base).fit(X, y_partial)
+        shares.append(abs(clf.predict_proba(X[y_partial == -1]).mean(axis=0)[0] - 0.5))
+    assert shares[1] < shares[0]
