@@ -654,3 +654,16 @@ def test_deep_solver_takes_signals_and_colour_images(shape):
 def test_asking_for_cuda_without_it_fails_before_fitting():
     with pytest.raises(ValueError, match="cuda"):
         TICKMeans(n_clusters=2, device="cuda").fit(np.zeros((4, 6, 6)))
+
+
+def test_warp_bank_gram_equals_the_per_map_products():
+    # The grams are computed for all maps in one sparse product; they must
+    # equal each map's own A_b^T A_b.
+    bank = curriculum([Translation(), Rotation()], (1, 10, 10))[-1]
+    assert not bank.diagonal
+    expected = np.stack(
+        [(bank.A[b * bank.hw : (b + 1) * bank.hw].T @ bank.A[b * bank.hw : (b + 1) * bank.hw]).toarray().ravel()
+         for b in range(bank.n_ops)]
+    )
+    np.testing.assert_array_equal(bank.gram(), expected.astype(np.float32))
+    assert curriculum([Translation()], (1, 10, 10))[0].gram() is None
