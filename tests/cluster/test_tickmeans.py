@@ -667,3 +667,21 @@ def test_warp_bank_gram_equals_the_per_map_products():
     )
     np.testing.assert_array_equal(bank.gram(), expected.astype(np.float32))
     assert curriculum([Translation()], (1, 10, 10))[0].gram() is None
+
+
+@pytest.mark.parametrize("transformations", [[Translation(), Rotation()], [Translation(), Colour()]])
+def test_discrete_assignment_without_per_cluster_maps_is_unchanged(transformations):
+    # The fit's assignments skip each cluster's best map and search only the
+    # best cluster's; labels, maps, distances and colour must not change.
+    from sklearn_adv.cluster._discrete import _assign, _transform_prototypes, sq_norms
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(300, 64).astype(np.float32)
+    bank = curriculum(transformations, (1, 8, 8))[-1]
+    P = _transform_prototypes(bank, rng.rand(4, 1, 64).astype(np.float32))
+    full = _assign(X, sq_norms(X), bank, P, chunk_size=70, with_ops=True)
+    fast = _assign(X, sq_norms(X), bank, P, chunk_size=70)
+    assert fast.per_cluster_ops is None
+    for name in ("labels", "ops", "best", "per_cluster", "scale", "offset"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(full, name))
+    np.testing.assert_array_equal(full.ops, full.per_cluster_ops[np.arange(300), full.labels])
