@@ -386,7 +386,8 @@ def kmeans_plusplus(problem, bank, n_clusters):
 def swap_moves(problem, bank, gram, solution, n_swaps):
     """Replace one prototype by a badly explained sample, keep the change when the objective drops.
 
-    Returns the final :class:`Solution`, whose ``n_iter`` counts the Lloyd
+    Stops early after three swaps in a row are undone: the prototypes are then
+    a local optimum that further swaps rarely improve. Returns the final :class:`Solution`, whose ``n_iter`` counts the Lloyd
     iterations of the kept swaps only.
     """
     X = problem.X
@@ -397,8 +398,14 @@ def swap_moves(problem, bank, gram, solution, n_swaps):
     n_candidates = min(n, 10)
     iterations = 0
     assignment = solution.assignment
+    full = None  # the full assignment of ``centers``, kept while swaps are undone
+    undone = 0
     for trial in range(n_swaps if n_clusters > 1 else 0):
-        assignment = problem.assign(bank, centers)
+        if undone >= 3:
+            break
+        if full is None:
+            full = problem.assign(bank, centers)
+        assignment = full
         per = assignment.per_cluster
         ordered = np.sort(per, axis=1)
         best, second = ordered[:, 0], ordered[:, 1]
@@ -424,6 +431,9 @@ def swap_moves(problem, bank, gram, solution, n_swaps):
         if accepted:
             centers, assignment, inertia = swapped.centers, swapped.assignment, swapped.inertia
             iterations += swapped.n_iter
+            full, undone = None, 0
+        else:
+            undone += 1
     return Solution(centers, assignment, inertia, iterations)
 
 

@@ -685,3 +685,20 @@ def test_discrete_assignment_without_per_cluster_maps_is_unchanged(transformatio
     for name in ("labels", "ops", "best", "per_cluster", "scale", "offset"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(full, name))
     np.testing.assert_array_equal(full.ops, full.per_cluster_ops[np.arange(300), full.labels])
+
+
+def test_swap_moves_stop_after_three_undone_in_a_row(capsys):
+    # Two well separated blobs: no swap can lower the objective, so the
+    # swaps stop after three are undone instead of trying all twenty.
+    from sklearn_adv.cluster._discrete import Problem, Solution, lloyd, swap_moves
+
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 0.1, (30, 4)), rng.normal(5, 0.1, (30, 4))].astype(np.float32)
+    bank = curriculum([Translation(max_shift=0)], (1, 1, 4))[0]
+    problem = Problem(X, max_iter=20, tol=1e-6, rng=rng, verbose=1)
+    start = lloyd(problem, bank, X[[0, 30]].reshape(2, 1, 4).copy(), bank.gram())
+    capsys.readouterr()
+    result = swap_moves(problem, bank, bank.gram(), start, n_swaps=20)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(line.endswith("(undone)") for line in lines)
+    assert isinstance(result, Solution) and result.inertia == start.inertia
