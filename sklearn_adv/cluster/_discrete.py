@@ -64,7 +64,8 @@ class Assignment:
 
     ``labels``, ``ops`` and ``best`` are each sample's cluster, map and
     squared distance; ``per_cluster`` and ``per_cluster_ops`` the best
-    distance and map for every cluster (None where a step skips them);
+    distance and map for every cluster (None where a step skips them;
+    ``per_cluster_ops`` is computed only for ``predict`` and ``transform``);
     ``scale`` and ``offset`` the colour parameters, (n, C).
     """
 
@@ -135,33 +136,42 @@ def _chunk_distances(X, bank, P):
     return dist, scales, offsets
 
 
-def _assign(X, xx, bank, P, chunk_size=None):
-    """Best cluster and map of each sample, with per-cluster best distances."""
+def _assign(X, xx, bank, P, chunk_size=None, with_ops=False):
+    """Best cluster and map of each sample, with per-cluster best distances.
+
+    The best map of every cluster (``per_cluster_ops``) is found only
+    ``with_ops``; otherwise it is None, and only the best cluster's map is
+    searched, after the (cheaper) minimum over maps of every cluster.
+    """
     n = len(X)
     n_clusters, n_ops = P.shape[:2]
     channels = bank.shape[0]
+    with_ops = with_ops or n_clusters == 1
     if chunk_size is None:
         chunk_size = max(1, int(2**22 // (n_clusters * n_ops * (3 if bank.colour else 1))))
     labels = np.empty(n, dtype=np.int64)
     ops = np.empty(n, dtype=np.int64)
     best = np.empty(n, dtype=np.float64)
     per_cluster = np.empty((n, n_clusters), dtype=np.float64)
-    per_cluster_ops = np.empty((n, n_clusters), dtype=np.int64)
+    per_cluster_ops = np.empty((n, n_clusters), dtype=np.int64) if with_ops else None
     scale = np.ones((n, channels), dtype=np.float32)
     offset = np.zeros((n, channels), dtype=np.float32)
     for start in range(0, n, chunk_size):
         stop = min(n, start + chunk_size)
         dist, scales, offsets = _chunk_distances(X[start:stop], bank, P)
         cube = dist.reshape(stop - start, n_clusters, n_ops)
-        arg = cube.argmin(2)
         rows = np.arange(stop - start)
-        per_cluster_ops[start:stop] = arg
-        per_cluster[start:stop] = np.take_along_axis(cube, arg[:, :, None], 2)[:, :, 0]
+        if with_ops:
+            arg = cube.argmin(2)
+            per_cluster_ops[start:stop] = arg
+            per_cluster[start:stop] = np.take_along_axis(cube, arg[:, :, None], 2)[:, :, 0]
+        else:
+            per_cluster[start:stop] = cube.min(2)
         if scales is None:
             per_cluster[start:stop] = np.maximum(per_cluster[start:stop] + xx[start:stop, None], 0.0)
         lab = per_cluster[start:stop].argmin(1)
         labels[start:stop] = lab
-        ops[start:stop] = arg[rows, lab]
+        ops[start:stop] = arg[rows, lab] if with_ops else cube[rows, lab].argmin(1)
         best[start:stop] = per_cluster[start:stop][rows, lab]
         if scales is not None:
             flat = lab * n_ops + ops[start:stop]
@@ -376,7 +386,8 @@ def kmeans_plusplus(problem, bank, n_clusters):
 def swap_moves(problem, bank, gram, solution, n_swaps):
     """Replace one prototype by a badly explained sample, keep the change when the objective drops.
 
-    Returns the final :class:`Solution`, whose ``n_iter`` counts the Lloyd
+    Stops early after three swaps in a row are undone: the prototypes are then
+    a local optimum that further swaps rarely improve. Returns the final :class:`Solution`, whose ``n_iter`` counts the Lloyd
     iterations of the kept swaps only.
     """
     X = problem.X
@@ -387,8 +398,14 @@ def swap_moves(problem, bank, gram, solution, n_swaps):
     n_candidates = min(n, 10)
     iterations = 0
     assignment = solution.assignment
+    full = None  # the full assignment of ``centers``, kept while swaps are undone
+    undone = 0
     for trial in range(n_swaps if n_clusters > 1 else 0):
-        assignment = problem.assign(bank, centers)
+        if undone >= 3:
+            break
+        if full is None:
+            full = problem.assign(bank, centers)
+        assignment = full
         per = assignment.per_cluster
         ordered = np.sort(per, axis=1)
         best, second = ordered[:, 0], ordered[:, 1]
@@ -414,6 +431,9 @@ def swap_moves(problem, bank, gram, solution, n_swaps):
         if accepted:
             centers, assignment, inertia = swapped.centers, swapped.assignment, swapped.inertia
             iterations += swapped.n_iter
+            full, undone = None, 0
+        else:
+            undone += 1
     return Solution(centers, assignment, inertia, iterations)
 
 
@@ -473,7 +493,7 @@ def exact_assign(X, bank, centers):
     distances exactly makes a sample's result independent of the other
     samples it is passed with.
     """
-    search = _assign(X, sq_norms(X), bank, _transform_prototypes(bank, centers))
+    search = _assign(X, sq_norms(X), bank, _transform_prototypes(bank, centers), with_ops=True)
     n, n_clusters = search.per_cluster.shape
     channels = bank.shape[0]
     P = _transform_prototypes(bank, centers).astype(np.float64)  # (K, n_ops, C, hw)

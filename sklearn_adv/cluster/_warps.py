@@ -54,8 +54,14 @@ class WarpBank:
         """The ``A_b^T A_b`` as a dense (n_ops, hw*hw) array, or None when diagonal or too large."""
         if self.diagonal or self.n_ops * self.hw * self.hw > 2e7:
             return None
-        grams = [(self.A[b * self.hw : (b + 1) * self.hw]) for b in range(self.n_ops)]
-        return np.stack([(g.T @ g).toarray().ravel() for g in grams]).astype(np.float32)
+        hw, n_ops = self.hw, self.n_ops
+        # All maps at once: the block-diagonal matrix of the A_b has the A_b^T A_b as its Gram blocks.
+        coo = self.A.tocoo()
+        blocks = sp.csr_matrix((coo.data, (coo.row, (coo.row // hw) * hw + coo.col)), shape=(n_ops * hw, n_ops * hw))
+        products = (blocks.T @ blocks).tocoo()
+        out = np.zeros((n_ops, hw, hw), dtype=np.float32)
+        out[products.row // hw, products.row % hw, products.col % hw] = products.data
+        return out.reshape(n_ops, hw * hw)
 
 
 def warp_matrix(height, width, matrix, circular):

@@ -75,7 +75,8 @@ class TICKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         Number of restarts, each from its own seeding; the run with the
         lowest objective is kept.
     n_swaps : int, default=6
-        Number of swap moves tried after the restarts (discrete solver).
+        Largest number of swap moves tried after the restarts (discrete
+        solver); they stop once three in a row are undone.
     max_iter : int, default=100
         Largest number of Lloyd iterations per stage of a run of the discrete
         solver (also the deep solver's warm start).

@@ -654,3 +654,51 @@ def test_deep_solver_takes_signals_and_colour_images(shape):
 def test_asking_for_cuda_without_it_fails_before_fitting():
     with pytest.raises(ValueError, match="cuda"):
         TICKMeans(n_clusters=2, device="cuda").fit(np.zeros((4, 6, 6)))
+
+
+def test_warp_bank_gram_equals_the_per_map_products():
+    # The grams are computed for all maps in one sparse product; they must
+    # equal each map's own A_b^T A_b.
+    bank = curriculum([Translation(), Rotation()], (1, 10, 10))[-1]
+    assert not bank.diagonal
+    expected = np.stack(
+        [(bank.A[b * bank.hw : (b + 1) * bank.hw].T @ bank.A[b * bank.hw : (b + 1) * bank.hw]).toarray().ravel()
+         for b in range(bank.n_ops)]
+    )
+    np.testing.assert_array_equal(bank.gram(), expected.astype(np.float32))
+    assert curriculum([Translation()], (1, 10, 10))[0].gram() is None
+
+
+@pytest.mark.parametrize("transformations", [[Translation(), Rotation()], [Translation(), Colour()]])
+def test_discrete_assignment_without_per_cluster_maps_is_unchanged(transformations):
+    # The fit's assignments skip each cluster's best map and search only the
+    # best cluster's; labels, maps, distances and colour must not change.
+    from sklearn_adv.cluster._discrete import _assign, _transform_prototypes, sq_norms
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(300, 64).astype(np.float32)
+    bank = curriculum(transformations, (1, 8, 8))[-1]
+    P = _transform_prototypes(bank, rng.rand(4, 1, 64).astype(np.float32))
+    full = _assign(X, sq_norms(X), bank, P, chunk_size=70, with_ops=True)
+    fast = _assign(X, sq_norms(X), bank, P, chunk_size=70)
+    assert fast.per_cluster_ops is None
+    for name in ("labels", "ops", "best", "per_cluster", "scale", "offset"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(full, name))
+    np.testing.assert_array_equal(full.ops, full.per_cluster_ops[np.arange(300), full.labels])
+
+
+def test_swap_moves_stop_after_three_undone_in_a_row(capsys):
+    # Two well separated blobs: no swap can lower the objective, so the
+    # swaps stop after three are undone instead of trying all twenty.
+    from sklearn_adv.cluster._discrete import Problem, Solution, lloyd, swap_moves
+
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(0, 0.1, (30, 4)), rng.normal(5, 0.1, (30, 4))].astype(np.float32)
+    bank = curriculum([Translation(max_shift=0)], (1, 1, 4))[0]
+    problem = Problem(X, max_iter=20, tol=1e-6, rng=rng, verbose=1)
+    start = lloyd(problem, bank, X[[0, 30]].reshape(2, 1, 4).copy(), bank.gram())
+    capsys.readouterr()
+    result = swap_moves(problem, bank, bank.gram(), start, n_swaps=20)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(line.endswith("(undone)") for line in lines)
+    assert isinstance(result, Solution) and result.inertia == start.inertia
