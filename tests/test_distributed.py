@@ -17,7 +17,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn_adv import DomainAdversarialClassifier, MembershipAuditor, NeuralClassifier
 
 NET = dict(max_epochs=3, batch_size=16, encoder__hidden_units=(8,), random_state=0)
-DANN = dict(NET, domain_head__hidden_units=(8,))
+DANN = dict(NET, domain_head__hidden_units=(8,), optimizer="adam", label_shift="ignore")
 
 
 @pytest.fixture(scope="module")
