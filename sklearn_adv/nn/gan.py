@@ -790,7 +790,7 @@ class SemiSupervisedGANNet(GANNet):
         averaged, steps = self._classifier_average
         decay = min(float(self.classifier_average), (1.0 + float(steps)) / (10.0 + float(steps)))
         get_ema_multi_avg_fn(decay)(averaged, [p.detach() for p in self.adversary_.parameters()], steps)
-        steps += 1
+        steps += 1  # in place: the step count is the tensor kept in self._classifier_average
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         self._labelled = None
